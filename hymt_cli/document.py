@@ -1,0 +1,279 @@
+"""The document model: skeleton text, translatable segments and their inline tags.
+
+A `Document` is a flat tuple of pieces, each either verbatim skeleton text or a
+`Segment`. Joining the pieces' source text gives back the input exactly; rendering
+replaces each segment by its translation, re-encoded for the spot it stands in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+Escape = Callable[[str], str]
+"""Encodes plain translated text for the place a segment stands in (e.g. HTML text)."""
+
+TAG_RE = re.compile(r"<(/?)s(\d+)>")
+"""An HY-MT format tag as it appears in segment text: `<s1>` or `</s1>`."""
+
+LOOKALIKE_RE = re.compile(r"</?\s*(?:s\s*\d+|target|source)\s*/?>", re.IGNORECASE)
+"""Source text that an engine or our tag parser could mistake for markup."""
+
+
+def keep(text: str) -> str:
+    """The escape for spots where any text is safe as it is."""
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """One piece of inline markup, shown to the engine as `<sN>…</sN>`."""
+
+    id: int
+    """The N of `<sN>`, unique within its segment, numbered from 1."""
+    kind: str
+    """What the markup is: em, strong, link, code, image, html, break, ..."""
+    open: Markup
+    """Source emitted where `<sN>` comes back (may hold segments, e.g. a link title)."""
+    close: Markup
+    """Source emitted where `</sN>` comes back."""
+    locked: tuple[Piece, ...] | None = None
+    """For atomic items, the source emitted for the whole tag, whatever the engine
+    returned inside it (nested segments such as image alt text are allowed)."""
+
+    @property
+    def is_locked(self) -> bool:
+        """Whether the content between the tags is restored from the source."""
+        return self.locked is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A run of translatable text, with its inline markup replaced by tags."""
+
+    id: str
+    """Stable within its document, e.g. `s12`."""
+    kind: str
+    """Which rule of the format table produced it: paragraph, heading, alt, ..."""
+    text: str
+    """What the engine sees: plain text with `<sN>…</sN>` tags."""
+    source: str
+    """The exact source text the segment replaces."""
+    start: int
+    """Character offset of `source` in the decoded input."""
+    tags: tuple[Tag, ...] = ()
+    """The tags of `text`, in order of id."""
+    escape: Escape = field(default=keep, compare=False)
+    """Encodes translated plain text for this spot."""
+
+    @property
+    def end(self) -> int:
+        """Character offset just past `source` in the decoded input."""
+        return self.start + len(self.source)
+
+    def tag(self, number: int) -> Tag:
+        """The tag numbered `number`."""
+        return self.tags[number - 1]
+
+
+Piece = str | Segment
+"""Skeleton text (kept byte for byte) or a segment."""
+
+Markup = str | tuple[Piece, ...]
+"""Tag markup: plain source text, or pieces when it holds nested segments."""
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A parsed input: reassembly is concatenation of its pieces."""
+
+    pieces: tuple[Piece, ...]
+    """Skeleton strings and segments, in source order."""
+    format: str = "txt"
+    """The adapter that produced it: md, html or txt."""
+
+    @property
+    def source(self) -> str:
+        """The input text, rebuilt from the pieces (the identity law)."""
+        return "".join(source_of(p) for p in self.pieces)
+
+    def segments(self) -> list[Segment]:
+        """Every segment, including those nested in locked tags, in source order."""
+        return list(iter_segments(self.pieces))
+
+    def render(self, translations: Mapping[str, str]) -> str:
+        """The document with each segment replaced by its translation.
+
+        Segments missing from `translations` keep their source text.
+        """
+        return "".join(render_piece(p, translations) for p in self.pieces)
+
+
+def source_of(piece: Piece) -> str:
+    """The source text of a piece."""
+    return piece if isinstance(piece, str) else piece.source
+
+
+def markup_source(markup: Markup) -> str:
+    """The source text of tag markup."""
+    return markup if isinstance(markup, str) else "".join(map(source_of, markup))
+
+
+def nested_segments(segment: Segment) -> Iterator[Segment]:
+    """Segments held inside the tags of `segment` (alt text, link titles...)."""
+    for tag in segment.tags:
+        for markup in (tag.open, tag.close, tag.locked):
+            if isinstance(markup, tuple):
+                yield from iter_segments(markup)
+
+
+def iter_segments(pieces: tuple[Piece, ...]) -> Iterator[Segment]:
+    """Segments of `pieces` in source order, nested ones before their holder."""
+    for piece in pieces:
+        if isinstance(piece, Segment):
+            yield from nested_segments(piece)
+            yield piece
+
+
+def render_piece(piece: Piece, translations: Mapping[str, str]) -> str:
+    """Render one piece; see `Document.render`."""
+    if isinstance(piece, str):
+        return piece
+    text = translations.get(piece.id)
+    if text is None or text == piece.text:
+        if not _nested_changed(piece, translations):
+            return piece.source
+        text = piece.text
+    return render_segment(piece, text, translations)
+
+
+def _nested_changed(segment: Segment, translations: Mapping[str, str]) -> bool:
+    return any(
+        translations.get(s.id, s.text) != s.text for s in nested_segments(segment)
+    )
+
+
+def render_markup(markup: Markup, translations: Mapping[str, str]) -> str:
+    """Render tag markup, translating any segments it holds."""
+    if isinstance(markup, str):
+        return markup
+    return "".join(render_piece(p, translations) for p in markup)
+
+
+def render_segment(
+    segment: Segment, text: str, translations: Mapping[str, str] | None = None
+) -> str:
+    """Encode tagged `text` (already validated against `segment`) as source text."""
+    translations = translations or {}
+    out: list[str] = []
+    pos = 0
+    skip_until: int | None = None
+    for match in TAG_RE.finditer(text):
+        closing, number = match.group(1) == "/", int(match.group(2))
+        if skip_until is None:
+            out.append(segment.escape(text[pos : match.start()]))
+        pos = match.end()
+        if skip_until is not None:
+            if closing and number == skip_until:
+                skip_until = None
+            continue
+        tag = segment.tag(number)
+        if tag.locked is not None and not closing:
+            out.append(render_markup(tag.locked, translations))
+            skip_until = number
+        else:
+            out.append(render_markup(tag.close if closing else tag.open, translations))
+    out.append(segment.escape(text[pos:]))
+    return "".join(out)
+
+
+class SegmentBuilder:
+    """Collects the source and tagged text of one segment, run by run.
+
+    Adapters feed it source runs in order; it numbers tags, keeps `source` exact
+    and turns text that looks like a tag into a locked tag.
+    """
+
+    def __init__(self, kind: str, start: int, escape: Escape = keep) -> None:
+        self.kind, self.start, self.escape = kind, start, escape
+        self._source: list[str] = []
+        self._text: list[str] = []
+        self._tags: list[Tag | None] = []
+        self._open: list[int] = []
+        self._pending: dict[int, tuple[str, Markup]] = {}
+
+    def text(self, raw: str, shown: str | None = None) -> None:
+        """Add plain text: `raw` as in the source, `shown` as the engine sees it."""
+        shown = raw if shown is None else shown
+        if not LOOKALIKE_RE.search(shown):
+            self._source.append(raw)
+            self._text.append(shown)
+        elif shown != raw:
+            self.atomic(raw, "", kind="literal")
+        else:
+            pos = 0
+            for match in LOOKALIKE_RE.finditer(raw):
+                self.text(raw[pos : match.start()])
+                self.atomic(match.group(), "", kind="literal")
+                pos = match.end()
+            self.text(raw[pos:])
+
+    def open(self, raw: Markup, kind: str) -> int:
+        """Open a paired tag whose opening markup is `raw`; returns its number."""
+        self._tags.append(None)
+        number = len(self._tags)
+        self._open.append(number)
+        self._source.append(markup_source(raw))
+        self._text.append(f"<s{number}>")
+        self._pending[number] = (kind, raw)
+        return number
+
+    def close(self, raw: Markup, number: int | None = None) -> None:
+        """Close the innermost open tag (or `number`) with closing markup `raw`."""
+        number = self._open.pop() if number is None else self._pop(number)
+        kind, opening = self._pending.pop(number)
+        self._tags[number - 1] = Tag(number, kind, opening, raw)
+        self._source.append(markup_source(raw))
+        self._text.append(f"</s{number}>")
+
+    def _pop(self, number: int) -> int:
+        self._open.remove(number)
+        return number
+
+    def atomic(
+        self, raw: str | tuple[Piece, ...], shown: str = "", kind: str = "code"
+    ) -> int:
+        """Add a content-locked tag: `raw` is restored whatever comes back inside."""
+        pieces = (raw,) if isinstance(raw, str) else raw
+        number = len(self._tags) + 1
+        self._tags.append(Tag(number, kind, "", "", locked=pieces))
+        if LOOKALIKE_RE.search(shown) or TAG_RE.search(shown):
+            shown = ""
+        self._source.append(markup_source(pieces))
+        self._text.append(f"<s{number}>{shown}</s{number}>")
+        return number
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing has been added yet."""
+        return not self._source
+
+    def has_words(self) -> bool:
+        """Whether the plain text holds anything worth translating (a letter)."""
+        plain = TAG_RE.sub("", "".join(self._text))
+        return any(ch.isalpha() for ch in plain)
+
+    def build(self, segment_id: str) -> Segment:
+        """The finished segment; every opened tag must have been closed."""
+        if self._open:
+            raise ValueError(f"unclosed tags {self._open} in segment {segment_id}")
+        return Segment(
+            id=segment_id,
+            kind=self.kind,
+            text="".join(self._text),
+            source="".join(self._source),
+            start=self.start,
+            tags=tuple(t for t in self._tags if t is not None),
+            escape=self.escape,
+        )

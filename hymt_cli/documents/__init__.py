@@ -1,0 +1,73 @@
+"""Format adapters: text -> `Document` (skeleton + segments), and back by rendering.
+
+Each adapter is a module with `NAME`, `SUFFIXES` and `segment(text, options)`.
+`Document.render` does the way back, so every format obeys the same identity law.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import PurePath
+from types import ModuleType
+
+from hymt_cli.document import Document
+
+DEFAULT_FRONT_MATTER_KEYS = ("title", "description", "summary")
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentOptions:
+    """Per-run choices that change what is translatable."""
+
+    front_matter_keys: tuple[str, ...] = DEFAULT_FRONT_MATTER_KEYS
+    """Front-matter keys whose values are translated; all others are kept."""
+
+
+FORMATS: dict[str, str] = {
+    "md": "hymt_cli.documents.markdown",
+    "html": "hymt_cli.documents.html",
+    "txt": "hymt_cli.documents.text",
+}
+"""Format name -> adapter module, imported on first use."""
+
+SUFFIXES: dict[str, str] = {
+    ".md": "md",
+    ".markdown": "md",
+    ".mdown": "md",
+    ".mkd": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".txt": "txt",
+    ".text": "txt",
+}
+
+
+def adapter(format_name: str) -> ModuleType:
+    """The adapter module for `format_name` (md, html or txt)."""
+    try:
+        return import_module(FORMATS[format_name])
+    except KeyError:
+        known = ", ".join(FORMATS)
+        raise ValueError(f"unknown format {format_name!r} (known: {known})") from None
+
+
+def format_for_path(path: PurePath) -> str | None:
+    """The format a file's suffix implies, or None when it implies none."""
+    return SUFFIXES.get(path.suffix.lower())
+
+
+def sniff_format(text: str) -> str:
+    """Guess the format of text read from stdin."""
+    head = text.lstrip("\ufeff \t\r\n")[:1000].lower()
+    if head.startswith(("<!doctype html", "<html", "<?xml")) or "<body" in head:
+        return "html"
+    return "md"
+
+
+def segment(
+    text: str, format_name: str, options: SegmentOptions | None = None
+) -> Document:
+    """Parse `text` in `format_name` into a `Document`."""
+    return adapter(format_name).segment(text, options or SegmentOptions())

@@ -1,0 +1,21 @@
+"""Translation engines behind one protocol; built-ins register like plug-ins would."""
+
+from hymt_cli.engines.base import Engine, Request, create, engine_names, register
+
+
+def _identity(**_: object) -> Engine:
+    from hymt_cli.engines.identity import IdentityEngine
+
+    return IdentityEngine()
+
+
+def _pseudo(**_: object) -> Engine:
+    from hymt_cli.engines.pseudo import PseudoEngine
+
+    return PseudoEngine()
+
+
+register("identity", _identity)
+register("pseudo", _pseudo)
+
+__all__ = ["Engine", "Request", "create", "engine_names", "register"]

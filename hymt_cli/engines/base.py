@@ -1,0 +1,61 @@
+"""The engine protocol and registry: one small interface every engine implements."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from hymt_cli.languages import Language
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One segment to translate, with everything its prompt may need."""
+
+    text: str
+    """Plain text with `<sN>…</sN>` format tags."""
+    target: Language
+    """The language to translate into."""
+    source: Language | None = None
+    """The source language when known (it only selects the prompt template)."""
+    context: str = ""
+    """Preceding source text of the same document; never part of the answer."""
+    terms: tuple[tuple[str, str], ...] = ()
+    """Glossary entries (source term, target term) found in `text`."""
+    kind: str = "paragraph"
+    """The segment kind (heading, alt, ...), for engines that care."""
+
+
+class Engine(Protocol):
+    """Translates batches of requests; results come back in request order."""
+
+    name: str
+
+    def translate_batch(self, requests: Sequence[Request]) -> list[str]:
+        """Translate every request; one string per request, tags kept."""
+        ...
+
+
+EngineFactory = Callable[..., Engine]
+_REGISTRY: dict[str, EngineFactory] = {}
+
+
+def register(name: str, factory: EngineFactory) -> None:
+    """Make `factory(**options)` available as engine `name` (plug-ins use this too)."""
+    _REGISTRY[name] = factory
+
+
+def engine_names() -> list[str]:
+    """Names of the registered engines."""
+    return sorted(_REGISTRY)
+
+
+def create(name: str, **options: Any) -> Engine:
+    """Build the engine registered as `name`."""
+    try:
+        factory = _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(engine_names())
+        raise ValueError(f"unknown engine {name!r} (known: {known})") from None
+    return factory(**options)

@@ -1,0 +1,46 @@
+"""Structure of rendered HTML, text aside: what a translation must not change."""
+
+from __future__ import annotations
+
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+TEXT_ATTRIBUTES = frozenset({"alt", "title", "placeholder", "aria-label", "lang", "dir"})
+"""Attributes whose values are translated (or set to the target) and so may differ."""
+
+TEXT_META = frozenset({"description", "og:title", "og:description", "twitter:title",
+                       "twitter:description"})
+
+Node = tuple[str, tuple[tuple[str, str], ...], tuple["Node", ...]]
+
+
+def html_structure(html: str) -> tuple[Node, ...]:
+    """The element tree of `html`: names, non-text attributes, comments; no text."""
+    soup = BeautifulSoup(html, "html.parser")
+    return _children(soup)
+
+
+def _children(parent: Tag) -> tuple[Node, ...]:
+    nodes: list[Node] = []
+    for child in parent.children:
+        if isinstance(child, Comment):
+            nodes.append(("#comment", (("text", str(child)),), ()))
+        elif isinstance(child, Tag):
+            nodes.append((child.name, _attributes(child), _children(child)))
+        elif isinstance(child, NavigableString):
+            continue
+    return tuple(nodes)
+
+
+def _attributes(tag: Tag) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    text_meta = tag.name == "meta" and (
+        str(tag.get("name", "")).lower() in TEXT_META
+        or str(tag.get("property", "")).lower() in TEXT_META
+    )
+    for name, value in tag.attrs.items():
+        if name in TEXT_ATTRIBUTES or (text_meta and name == "content"):
+            value = "*"
+        if isinstance(value, list):
+            value = " ".join(value)
+        pairs.append((name, str(value)))
+    return tuple(sorted(pairs))
