@@ -1,14 +1,30 @@
 """Check an engine's answer against its segment: every tag exactly once, nested.
 
-Answers that fail are not written as they are: the caller retries or falls back,
-so the document structure is always intact.
+`repair` first undoes the usual slips (wrappers, echoed prompts, notes, tags spelt
+`<1>` or `<S1>`, unknown or duplicated tags, spaces moved inside tags); what still
+fails is rejected, and the pipeline retries or falls back, so the document
+structure is always intact.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from hymt_cli.document import TAG_RE, Segment
+
+_LOOSE_TAG_RE = re.compile(r"<\s*(/?)\s*[sS]?\s*(\d+)\s*>")
+_WRAPPER_RE = re.compile(r"</?\s*(?:target|source|translation)\s*>", re.IGNORECASE)
+_FENCE_RE = re.compile(r"\A```[\w-]*\n(.*)\n```\Z", re.DOTALL)
+_PREFIX_RE = re.compile(
+    r"\A(?:here is the translation|translation|translated text|译文|翻译)\s*[:：]\s*",
+    re.IGNORECASE,
+)
+_NOTE_RE = re.compile(
+    r"\n\s*(?:\(?\s*(?:note|notes|explanation|translator'?s? note)\s*[:：)]"
+    r"|[（(]?\s*(?:注|注意|说明|解释)\s*[:：])",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,9 +32,11 @@ class Checked:
     """An answer after validation."""
 
     text: str
-    """The text to render: the answer, cleaned, or the source on fallback."""
+    """The text to render: the answer, repaired, or the source when rejected."""
     problem: str | None = None
     """Why the answer was rejected, or None when it was accepted."""
+    repairs: tuple[str, ...] = ()
+    """What was fixed to make the answer acceptable."""
 
     @property
     def ok(self) -> bool:
@@ -50,7 +68,7 @@ def tag_problem(segment: Segment, answer: str) -> str | None:
 
 
 def check(segment: Segment, answer: str) -> Checked:
-    """Accept `answer` for `segment`, or fall back to the source text."""
+    """Accept `answer` for `segment` as it is (after trimming), or reject it."""
     cleaned = answer.strip()
     problem = tag_problem(segment, cleaned)
     if problem is None and not cleaned and segment.text.strip():
@@ -58,3 +76,103 @@ def check(segment: Segment, answer: str) -> Checked:
     if problem is not None:
         return Checked(segment.text, problem)
     return Checked(cleaned)
+
+
+def repair(segment: Segment, answer: str) -> Checked:
+    """Accept `answer` after undoing the usual slips; reject what remains broken."""
+    fixes: list[str] = []
+    text = answer
+    for step in (_unwrap, _drop_notes, _respell_tags, _drop_unknown_tags,
+                 _drop_duplicate_tags, _move_spaces_out_of_tags):
+        fixed = step(segment, text)
+        if fixed != text:
+            fixes.append(step.__name__.strip("_").replace("_", " "))
+            text = fixed
+    checked = check(segment, text)
+    if not checked.ok:
+        return Checked(segment.text, checked.problem, tuple(fixes))
+    return Checked(checked.text, None, tuple(fixes))
+
+
+def _unwrap(segment: Segment, text: str) -> str:
+    text = text.strip()
+    if fence := _FENCE_RE.match(text):
+        text = fence.group(1).strip()
+    if "<target>" in text.lower():
+        text = re.split(r"<target>", text, maxsplit=1, flags=re.IGNORECASE)[1]
+        text = re.split(r"</target>", text, maxsplit=1, flags=re.IGNORECASE)[0]
+    text = _WRAPPER_RE.sub("", text).strip()
+    return _PREFIX_RE.sub("", text).strip()
+
+
+def _drop_notes(segment: Segment, text: str) -> str:
+    if "\n" in segment.text:
+        return text
+    match = _NOTE_RE.search(text)
+    return text[: match.start()].strip() if match and match.start() > 0 else text
+
+
+def _respell_tags(segment: Segment, text: str) -> str:
+    return _LOOSE_TAG_RE.sub(lambda m: f"<{m.group(1)}s{int(m.group(2))}>", text)
+
+
+def _drop_unknown_tags(segment: Segment, text: str) -> str:
+    known = {tag.id for tag in segment.tags}
+    return TAG_RE.sub(lambda m: m.group() if int(m.group(2)) in known else "", text)
+
+
+def _drop_duplicate_tags(segment: Segment, text: str) -> str:
+    """Keep the first open and the first close after it of each tag; drop repeats."""
+    opened: set[int] = set()
+    closed: set[int] = set()
+
+    def keep(match: re.Match[str]) -> str:
+        number = int(match.group(2))
+        if match.group(1) != "/":
+            if number in opened:
+                return ""
+            opened.add(number)
+            return match.group()
+        if number in closed or number not in opened:
+            return ""
+        closed.add(number)
+        return match.group()
+
+    return TAG_RE.sub(keep, text)
+
+
+def _move_spaces_out_of_tags(segment: Segment, text: str) -> str:
+    """`<s1> word </s1>` -> ` <s1>word</s1> ` where the source had no such spaces."""
+    for tag in segment.tags:
+        if tag.is_locked:
+            continue
+        inner = re.search(rf"<s{tag.id}>(.*?)</s{tag.id}>", segment.text, re.DOTALL)
+        if inner and inner.group(1) == inner.group(1).strip():
+            text = re.sub(rf"(\s?)<s{tag.id}>(\s+)", _out_before(tag.id), text)
+            text = re.sub(rf"(\s+)</s{tag.id}>(\s?)", _out_after(tag.id), text)
+    return text
+
+
+def _out_before(number: int):
+    return lambda m: (m.group(1) or m.group(2)) + f"<s{number}>"
+
+
+def _out_after(number: int):
+    return lambda m: f"</s{number}>" + (m.group(2) or m.group(1))
+
+
+def plain_runs(text: str) -> list[tuple[bool, str]]:
+    """Split tagged text into (is_plain, piece) runs; tags are pieces of their own."""
+    runs: list[tuple[bool, str]] = []
+    pos = 0
+    for match in TAG_RE.finditer(text):
+        runs.append((True, text[pos : match.start()]))
+        runs.append((False, match.group()))
+        pos = match.end()
+    runs.append((True, text[pos:]))
+    return runs
+
+
+def strip_tags(text: str) -> str:
+    """`text` without anything that looks like a format tag or a wrapper."""
+    return _WRAPPER_RE.sub("", _LOOSE_TAG_RE.sub("", text))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
+
 from hymt_cli.document import Document, SegmentBuilder
 from hymt_cli.engines import create, engine_names
 from hymt_cli.engines.base import Request
@@ -48,12 +50,63 @@ def test_segments_are_batched_in_order() -> None:
     assert all(r.target.code == "de" for b in engine.batches for r in b)
 
 
-def test_broken_answers_fall_back_and_are_reported() -> None:
-    engine = Recording(lambda r: "no tags at all")
+def test_broken_answers_are_retried_then_rebuilt_from_runs() -> None:
+    def answer(r: Request) -> str:
+        if r.attempt == 0 and "<s1>" in r.text:
+            return "no tags at all"
+        if "<s1>" in r.text:
+            return "<s2>still broken</s2>"
+        return f"<s7>{r.text.upper()}</s7>"  # a run: junk tags are stripped
+
+    engine = Recording(answer)
     text, report = translate_document(Job("doc", _doc("a", "b"), resolve("fr")), engine)
-    assert text == "<b>a</b>\n<b>b</b>\n"
-    assert report.fallbacks == 2 and report.translated == 0
-    assert report.problems == ["s1: tag s1 missing", "s2: tag s1 missing"]
+    assert text == "<b>A</b>\n<b>B</b>\n"
+    assert [len(b) for b in engine.batches] == [2, 2, 1, 1]
+    assert (report.retries, report.fallbacks, report.translated) == (2, 2, 2)
+    assert report.problems[:2] == ["s1: rejected (tag s1 missing)",
+                                   "s2: rejected (tag s1 missing)"]
+
+
+MISBEHAVIOURS = {
+    "wrapped": "<target>ONE <s1>TWO</s1> <s2>x</s2></target>",
+    "explained": "ONE <s1>TWO</s1> <s2>x</s2>\n\nNote: I kept the tags.",
+    "renamed": "ONE <1>TWO</1> <S2>x</S2>",
+    "duplicated": "ONE <s1>TWO</s1> <s1>TWO</s1> <s2>x</s2>",
+    "invented": "ONE <s1>TWO</s1> <s3></s3><s2>x</s2>",
+    "fenced": "```\nONE <s1>TWO</s1> <s2>x</s2>\n```",
+    "prefixed": "Translation: ONE <s1>TWO</s1> <s2>x</s2>",
+    "spaced": "ONE<s1> TWO </s1><s2>x</s2>",
+}
+
+
+@pytest.mark.parametrize("behaviour", sorted(MISBEHAVIOURS))
+def test_misbehaving_engine_is_repaired(behaviour: str) -> None:
+    b = SegmentBuilder("paragraph", 0)
+    b.text("one ")
+    b.open("*", "em")
+    b.text("two")
+    b.close("*")
+    b.text(" ")
+    b.atomic("`x`", "x")
+    doc = Document((b.build("s1"), "\n"), "md")
+    engine = Recording(lambda r: MISBEHAVIOURS[behaviour])
+    text, report = translate_document(Job("doc", doc, resolve("de")), engine)
+    assert text.startswith("ONE *TWO*") and text.endswith("`x`\n")
+    assert "?" not in text and "Note" not in text and "<" not in text
+    assert (report.repairs, report.fallbacks, report.retries) == (1, 0, 0)
+    assert report.problems[0].startswith("s1: repaired (")
+
+
+def test_dropped_locked_tag_keeps_code_after_fallback() -> None:
+    b = SegmentBuilder("paragraph", 0)
+    b.text("run ")
+    b.atomic("`make`", "make")
+    b.text(" now")
+    doc = Document((b.build("s1"),), "md")
+    engine = Recording(lambda r: "LAUF JETZT" if "<s1>" in r.text else r.text.upper())
+    text, report = translate_document(Job("doc", doc, resolve("de")), engine)
+    assert text == "RUN `make` NOW"
+    assert report.fallbacks == 1
 
 
 def test_lang_segments_are_set_from_the_target_never_sent() -> None:

@@ -25,6 +25,9 @@ class Request:
     """Glossary entries (source term, target term) found in `text`."""
     kind: str = "paragraph"
     """The segment kind (heading, alt, ...), for engines that care."""
+    attempt: int = 0
+    """0 for the first try; a retry after a rejected answer counts up (an engine
+    may then vary its decoding)."""
 
 
 class Engine(Protocol):
