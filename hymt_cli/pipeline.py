@@ -1,18 +1,21 @@
-"""Documents in, translated documents out: batching, validation, reassembly.
+"""Documents in, translated documents out: context, glossary, batching, validation.
 
-Each answer is repaired and checked; a rejected one is retried once, then the
-segment falls back to translating its tag-free runs one by one and rebuilding
-the markup around them, so a document's structure never depends on the engine.
+Segments of consecutive documents share batches (the engine orders each batch by
+length), and each document is yielded as soon as its last segment is done. Each
+answer is repaired and checked; a rejected one is retried once, then the segment
+falls back to translating its tag-free runs one by one and rebuilding the markup
+around them, so a document's structure never depends on the engine.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from hymt_cli.document import Document, Segment
+from hymt_cli.document import TAG_RE, Document, Segment
 from hymt_cli.engines.base import Engine, Request
+from hymt_cli.glossary import Glossary, misses, searchable_text
 from hymt_cli.languages import Language
 from hymt_cli.validate import plain_runs, repair, strip_tags
 
@@ -20,6 +23,9 @@ log = logging.getLogger(__name__)
 
 TARGET_KINDS = frozenset({"lang", "dir"})
 """Segment kinds set from the target language, never sent to an engine."""
+
+NO_CONTEXT_KINDS = frozenset({"alt", "title", "placeholder", "aria-label"})
+"""Segment kinds that neither get nor give sliding-window context."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +37,18 @@ class Job:
     document: Document
     target: Language
     source: Language | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How the pipeline feeds the engine."""
+
+    batch_size: int = 16
+    """Segments per engine call."""
+    context_tokens: int = 128
+    """Budget of preceding source text given as context (0: none)."""
+    glossary: Glossary = Glossary()
+    """Terms to enforce; each prompt gets only those its segment contains."""
 
 
 @dataclass(slots=True)
@@ -48,8 +66,20 @@ class Report:
     """Segments asked again after a rejected answer."""
     fallbacks: int = 0
     """Segments rebuilt from separately translated tag-free runs."""
+    glossary_misses: list[str] = field(default_factory=list)
+    """`segment id: source term -> target term` for each term missing in an answer."""
     problems: list[str] = field(default_factory=list)
     """One line per rejected answer or repair: segment id and what happened."""
+
+
+@dataclass(slots=True)
+class _Unit:
+    """A segment on its way through the engine."""
+
+    job_index: int
+    segment: Segment
+    request: Request
+    answer: str | None = None
 
 
 def target_value(segment: Segment, target: Language) -> str:
@@ -62,62 +92,171 @@ def target_value(segment: Segment, target: Language) -> str:
 
 
 def translate(
-    jobs: Iterable[Job], engine: Engine, batch_size: int = 16
+    jobs: Iterable[Job],
+    engine: Engine,
+    settings: Settings = Settings(),
+    batch_size: int | None = None,
 ) -> Iterator[tuple[Job, str, Report]]:
     """Translate each job's document, yielding each as soon as it is done."""
+    if batch_size is not None:
+        settings = replace(settings, batch_size=batch_size)
+    run = _Run(engine, settings)
     for job in jobs:
-        text, report = translate_document(job, engine, batch_size)
-        yield job, text, report
+        run.add(job)
+        while run.queued() >= 4 * settings.batch_size:
+            run.step()
+            yield from run.finished()
+    while run.queued():
+        run.step()
+        yield from run.finished()
+    yield from run.finished()
 
 
 def translate_document(
-    job: Job, engine: Engine, batch_size: int = 16
+    job: Job, engine: Engine, settings: Settings = Settings(), batch_size: int | None = None
 ) -> tuple[str, Report]:
     """Translate one document; the rendered text and a report."""
-    report = Report(job.name)
-    translations: dict[str, str] = {}
-    pending: list[Segment] = []
-    for segment in job.document.segments():
-        if segment.kind in TARGET_KINDS:
-            translations[segment.id] = target_value(segment, job.target)
+    ((_, text, report),) = translate([job], engine, settings, batch_size)
+    return text, report
+
+
+class _Run:
+    """The state of one `translate` call: queued units and unfinished documents."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine, self.settings = engine, settings
+        self.jobs: dict[int, tuple[Job, Report, dict[str, str]]] = {}
+        self.waiting: dict[int, int] = {}
+        self.queue: list[_Unit] = []
+        self.order: list[int] = []
+        self.count_tokens = getattr(engine, "count_tokens", _approximate_tokens)
+
+    def add(self, job: Job) -> None:
+        """Queue every segment of `job`."""
+        index = len(self.order)
+        self.order.append(index)
+        report, translations = Report(job.name), {}
+        self.jobs[index] = (job, report, translations)
+        units = list(self._units(index, job, translations))
+        report.segments = len(units)
+        self.waiting[index] = len(units)
+        self.queue.extend(units)
+
+    def _units(self, index: int, job: Job, translations: dict[str, str]) -> Iterator[_Unit]:
+        glossary = self.settings.glossary.for_languages(job.target, job.source)
+        window = _Window(self.settings.context_tokens, self.count_tokens)
+        for segment in job.document.segments():
+            if segment.kind in TARGET_KINDS:
+                translations[segment.id] = target_value(segment, job.target)
+                continue
+            terms = glossary.find(searchable_text(segment)) if glossary.terms else ()
+            context = "" if segment.kind in NO_CONTEXT_KINDS else window.text()
+            request = Request(segment.text, job.target, job.source, context=context,
+                              terms=terms, kind=segment.kind)
+            if segment.kind not in NO_CONTEXT_KINDS:
+                window.push(strip_tags(TAG_RE.sub("", segment.text)))
+            yield _Unit(index, segment, request)
+
+    def queued(self) -> int:
+        """Units waiting for the engine."""
+        return len(self.queue)
+
+    def step(self) -> None:
+        """Translate up to four batches' worth of queued units."""
+        chunk = self.queue[: 4 * self.settings.batch_size]
+        del self.queue[: len(chunk)]
+        for start in range(0, len(chunk), self.settings.batch_size):
+            self._translate(chunk[start : start + self.settings.batch_size])
+
+    def _translate(self, batch: list[_Unit]) -> None:
+        todo = batch
+        for attempt in (0, 1):
+            requests = [replace(u.request, attempt=attempt) for u in todo]
+            for unit, answer in zip(todo, _ask(self.engine, requests)):
+                self._accept(unit, answer)
+            todo = [u for u in todo if u.answer is None]
+            if not todo:
+                break
+            for unit in todo:
+                self.jobs[unit.job_index][1].retries += attempt == 0
+        for unit in todo:
+            unit.answer = _fallback(unit, self.engine)
+            self.jobs[unit.job_index][1].fallbacks += 1
+        for unit in batch:
+            self._done(unit)
+
+    def _accept(self, unit: _Unit, answer: str) -> None:
+        report = self.jobs[unit.job_index][1]
+        checked = repair(unit.segment, answer)
+        sid = unit.segment.id
+        if not checked.ok:
+            report.problems.append(f"{sid}: rejected ({checked.problem})")
+            return
+        if checked.repairs:
+            report.repairs += 1
+            report.problems.append(f"{sid}: repaired ({', '.join(checked.repairs)})")
+        unit.answer = checked.text
+
+    def _done(self, unit: _Unit) -> None:
+        job, report, translations = self.jobs[unit.job_index]
+        assert unit.answer is not None
+        translations[unit.segment.id] = unit.answer
+        report.translated += unit.answer != unit.segment.text
+        for source, target in misses(unit.answer, unit.request.terms):
+            report.glossary_misses.append(f"{unit.segment.id}: {source} -> {target}")
+        self.waiting[unit.job_index] -= 1
+
+    def finished(self) -> Iterator[tuple[Job, str, Report]]:
+        """Documents whose segments are all done, in input order, rendered."""
+        while self.order and self.waiting[self.order[0]] == 0:
+            index = self.order.pop(0)
+            job, report, translations = self.jobs.pop(index)
+            yield job, job.document.render(translations), report
+
+
+class _Window:
+    """The sliding window of preceding source text, trimmed to a token budget."""
+
+    def __init__(self, budget: int, count: Callable[[str], int]) -> None:
+        self.budget, self.count = budget, count
+        self.texts: list[str] = []
+
+    def push(self, text: str) -> None:
+        """Add the plain text of a segment just queued."""
+        if self.budget > 0 and text.strip():
+            self.texts.append(" ".join(text.split()))
+
+    def text(self) -> str:
+        """The latest texts that fit the budget, oldest first, one per line."""
+        kept: list[str] = []
+        used = 0
+        for text in reversed(self.texts):
+            cost = self.count(text)
+            if used + cost > self.budget:
+                kept.append(_tail(text, self.budget - used, self.count))
+                break
+            kept.append(text)
+            used += cost
+        return "\n".join(reversed([k for k in kept if k]))
+
+
+def _tail(text: str, budget: int, count: Callable[[str], int]) -> str:
+    """The longest word-aligned end of `text` within `budget` tokens."""
+    words = text.split(" ")
+    lo, hi = 0, len(words)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if count(" ".join(words[mid:])) <= budget:
+            hi = mid
         else:
-            pending.append(segment)
-    report.segments = len(pending)
-    for start in range(0, len(pending), batch_size):
-        batch = pending[start : start + batch_size]
-        translations.update(_translate_batch(job, batch, engine, report))
-    return job.document.render(translations), report
+            lo = mid + 1
+    return " ".join(words[lo:])
 
 
-def _translate_batch(
-    job: Job, batch: list[Segment], engine: Engine, report: Report
-) -> dict[str, str]:
-    done: dict[str, str] = {}
-    todo = batch
-    for attempt in (0, 1):
-        answers = _ask(engine, [_request(job, s, attempt) for s in todo])
-        rejected = []
-        for segment, answer in zip(todo, answers):
-            checked = repair(segment, answer)
-            if checked.ok:
-                done[segment.id] = checked.text
-                report.repairs += bool(checked.repairs)
-                if checked.repairs:
-                    report.problems.append(
-                        f"{segment.id}: repaired ({', '.join(checked.repairs)})"
-                    )
-            else:
-                report.problems.append(f"{segment.id}: rejected ({checked.problem})")
-                rejected.append(segment)
-        if not rejected:
-            break
-        todo = rejected
-        report.retries += len(rejected) * (attempt == 0)
-    for segment in rejected:
-        done[segment.id] = _fallback(job, segment, engine)
-        report.fallbacks += 1
-    report.translated += sum(done[s.id] != s.text for s in batch)
-    return done
+def _approximate_tokens(text: str) -> int:
+    """A tokenizer-free estimate: about one token per 4 characters (or CJK char)."""
+    wide = sum(1 for ch in text if ord(ch) > 0x2E80)
+    return wide + (len(text) - wide + 3) // 4
 
 
 def _ask(engine: Engine, requests: list[Request]) -> list[str]:
@@ -129,34 +268,24 @@ def _ask(engine: Engine, requests: list[Request]) -> list[str]:
     return answers
 
 
-def _request(job: Job, segment: Segment, attempt: int = 0) -> Request:
-    return Request(segment.text, job.target, job.source, kind=segment.kind,
-                   attempt=attempt)
-
-
-def _fallback(job: Job, segment: Segment, engine: Engine) -> str:
-    """Translate the plain runs between tags separately and keep the tags as they are."""
+def _fallback(unit: _Unit, engine: Engine) -> str:
+    """Translate the plain runs between tags separately; keep the tags as they are."""
+    segment = unit.segment
     runs = plain_runs(segment.text)
     wanted = [i for i, (plain, text) in enumerate(runs)
-              if plain and any(ch.isalpha() for ch in text) and not _in_locked(runs, i, segment)]
-    base = _request(job, segment)
-    requests = [replace(base, text=runs[i][1].strip()) for i in wanted]
+              if plain and any(ch.isalpha() for ch in text)
+              and not _in_locked(runs, i, segment)]
+    requests = [replace(unit.request, text=runs[i][1].strip()) for i in wanted]
     answers = _ask(engine, requests) if requests else []
     pieces = [text for _, text in runs]
     for i, answer in zip(wanted, answers):
         run = runs[i][1]
         lead, trail = run[: len(run) - len(run.lstrip())], run[len(run.rstrip()) :]
-        cleaned = strip_tags(answer).strip()
-        pieces[i] = lead + (cleaned or run.strip()) + trail
+        pieces[i] = lead + (strip_tags(answer).strip() or run.strip()) + trail
     return "".join(pieces)
 
 
 def _in_locked(runs: list[tuple[bool, str]], index: int, segment: Segment) -> bool:
     """Whether run `index` lies inside a content-locked tag (never translated)."""
-    if index == 0:
-        return False
-    opener = runs[index - 1][1]
-    if opener.startswith("</"):
-        return False
-    number = int(opener[2:-1])
-    return segment.tag(number).is_locked
+    opener = runs[index - 1][1] if index else "</"
+    return not opener.startswith("</") and segment.tag(int(opener[2:-1])).is_locked

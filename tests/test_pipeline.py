@@ -10,7 +10,7 @@ from hymt_cli.document import Document, SegmentBuilder
 from hymt_cli.engines import create, engine_names
 from hymt_cli.engines.base import Request
 from hymt_cli.languages import resolve
-from hymt_cli.pipeline import Job, translate, translate_document
+from hymt_cli.pipeline import Job, Settings, translate, translate_document
 
 
 def _doc(*texts: str, lang: bool = False) -> Document:
@@ -129,3 +129,46 @@ def test_builtin_engines_are_registered() -> None:
     assert create("identity").translate_batch([req]) == ["Hi <s1>there</s1>"]
     (pseudo,) = create("pseudo").translate_batch([req])
     assert pseudo.startswith("[Ĥí <s1>ŧĥéŕé</s1>") and pseudo.endswith("]")
+
+
+def test_documents_share_batches_and_come_back_in_order() -> None:
+    engine = Recording(lambda r: r.text.replace("t", "T"))
+    jobs = [Job(f"d{i}", _doc(*(f"t{i}{j}" for j in range(i + 1))), resolve("de"))
+            for i in range(3)]
+    results = list(translate(jobs, engine, Settings(batch_size=4)))
+    assert [len(b) for b in engine.batches] == [4, 2]
+    assert [job.name for job, _, _ in results] == ["d0", "d1", "d2"]
+    assert results[2][1] == "<b>T20</b>\n<b>T21</b>\n<b>T22</b>\n"
+
+
+def test_context_is_preceding_source_trimmed_to_the_budget() -> None:
+    engine = Recording(lambda r: r.text)
+    texts = ["one two three", "four five", "six"]
+    job = Job("doc", _doc(*texts), resolve("de"))
+    counted = Settings(context_tokens=4)
+    engine.count_tokens = lambda text: len(text.split())
+    list(translate([job], engine, counted))
+    contexts = [r.context for r in engine.batches[0]]
+    assert contexts == ["", "one two three", "three\nfour five"]
+    # reset per document, and nothing from the context reaches the output
+    again = list(translate([job, job], engine, counted))
+    assert [r.context for r in engine.batches[1]][3] == ""
+    assert again[1][1] == "<b>one two three</b>\n<b>four five</b>\n<b>six</b>\n"
+
+
+def test_no_context_when_budget_is_zero() -> None:
+    engine = Recording(lambda r: r.text)
+    list(translate([Job("d", _doc("a", "b"), resolve("de"))], engine,
+                   Settings(context_tokens=0)))
+    assert [r.context for r in engine.batches[0]] == ["", ""]
+
+
+def test_glossary_terms_go_to_their_segments_and_misses_are_reported() -> None:
+    from hymt_cli.glossary import Glossary, Term
+
+    glossary = Glossary((Term("branch", "Zweig"), Term("commit", "Commit", None, "fr")))
+    engine = Recording(lambda r: r.text.replace("branch", "Ast"))
+    job = Job("doc", _doc("a branch", "no terms", "commit"), resolve("de"))
+    _, report = translate_document(job, engine, Settings(glossary=glossary))
+    assert [r.terms for r in engine.batches[0]] == [(("branch", "Zweig"),), (), ()]
+    assert report.glossary_misses == ["s1: branch -> Zweig"]
