@@ -149,7 +149,7 @@ def test_context_is_preceding_source_trimmed_to_the_budget() -> None:
     engine.count_tokens = lambda text: len(text.split())
     list(translate([job], engine, counted))
     contexts = [r.context for r in engine.batches[0]]
-    assert contexts == ["", "one two three", "three\nfour five"]
+    assert contexts == ["", "one two three", "two three\nfour five"]
     # reset per document, and nothing from the context reaches the output
     again = list(translate([job, job], engine, counted))
     assert [r.context for r in engine.batches[1]][3] == ""
