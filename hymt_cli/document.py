@@ -74,7 +74,9 @@ class Segment:
 
     def tag(self, number: int) -> Tag:
         """The tag numbered `number`."""
-        return self.tags[number - 1]
+        if 0 < number <= len(self.tags) and self.tags[number - 1].id == number:
+            return self.tags[number - 1]
+        return next(tag for tag in self.tags if tag.id == number)
 
 
 Piece = str | Segment

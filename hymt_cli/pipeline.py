@@ -17,6 +17,7 @@ from hymt_cli.document import TAG_RE, Document, Segment
 from hymt_cli.engines.base import Engine, Request
 from hymt_cli.glossary import Glossary, misses, searchable_text
 from hymt_cli.languages import Language
+from hymt_cli.splitting import split_text
 from hymt_cli.validate import plain_runs, repair, strip_tags
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ class Settings:
     """Budget of preceding source text given as context (0: none)."""
     glossary: Glossary = Glossary()
     """Terms to enforce; each prompt gets only those its segment contains."""
+    max_segment_tokens: int = 256
+    """Longer segments are split at sentence boundaries and rejoined (0: never)."""
 
 
 @dataclass(slots=True)
@@ -74,12 +77,22 @@ class Report:
 
 @dataclass(slots=True)
 class _Unit:
-    """A segment on its way through the engine."""
+    """A segment, or one piece of a split one, on its way through the engine."""
 
     job_index: int
     segment: Segment
     request: Request
     answer: str | None = None
+    whole: _Whole | None = None
+    """For a piece of a split segment: the segment it belongs to."""
+
+
+@dataclass(slots=True)
+class _Whole:
+    """A split segment, collecting the answers of its pieces."""
+
+    segment: Segment
+    answers: list[str | None]
 
 
 def target_value(segment: Segment, target: Language) -> str:
@@ -138,8 +151,7 @@ class _Run:
         report, translations = Report(job.name), {}
         self.jobs[index] = (job, report, translations)
         units = list(self._units(index, job, translations))
-        report.segments = len(units)
-        self.waiting[index] = len(units)
+        report.segments = self.waiting[index] = len({id(u.whole or u) for u in units})
         self.queue.extend(units)
 
     def _units(self, index: int, job: Job, translations: dict[str, str]) -> Iterator[_Unit]:
@@ -149,13 +161,23 @@ class _Run:
             if segment.kind in TARGET_KINDS:
                 translations[segment.id] = target_value(segment, job.target)
                 continue
-            terms = glossary.find(searchable_text(segment)) if glossary.terms else ()
             context = "" if segment.kind in NO_CONTEXT_KINDS else window.text()
-            request = Request(segment.text, job.target, job.source, context=context,
-                              terms=terms, kind=segment.kind)
+            yield from self._pieces(index, job, segment, context, glossary)
             if segment.kind not in NO_CONTEXT_KINDS:
                 window.push(strip_tags(TAG_RE.sub("", segment.text)))
-            yield _Unit(index, segment, request)
+
+    def _pieces(
+        self, index: int, job: Job, segment: Segment, context: str, glossary: Glossary
+    ) -> Iterator[_Unit]:
+        budget = self.settings.max_segment_tokens
+        texts = split_text(segment.text, budget, self.count_tokens) if budget else []
+        whole = _Whole(segment, [None] * len(texts)) if len(texts) > 1 else None
+        parts = [_piece(segment, n, t) for n, t in enumerate(texts)] if whole else [segment]
+        for part in parts:
+            terms = glossary.find(searchable_text(part)) if glossary.terms else ()
+            request = Request(part.text, job.target, job.source, context=context,
+                              terms=terms, kind=segment.kind)
+            yield _Unit(index, part, request, whole=whole)
 
     def queued(self) -> int:
         """Units waiting for the engine."""
@@ -200,10 +222,16 @@ class _Run:
     def _done(self, unit: _Unit) -> None:
         job, report, translations = self.jobs[unit.job_index]
         assert unit.answer is not None
-        translations[unit.segment.id] = unit.answer
-        report.translated += unit.answer != unit.segment.text
         for source, target in misses(unit.answer, unit.request.terms):
             report.glossary_misses.append(f"{unit.segment.id}: {source} -> {target}")
+        segment, answer = unit.segment, unit.answer
+        if unit.whole is not None:
+            unit.whole.answers[int(segment.id.rsplit(".", 1)[1])] = answer
+            if any(a is None for a in unit.whole.answers):
+                return
+            segment, answer = unit.whole.segment, _join(unit.whole.answers)
+        translations[segment.id] = answer
+        report.translated += answer != segment.text
         self.waiting[unit.job_index] -= 1
 
     def finished(self) -> Iterator[tuple[Job, str, Report]]:
@@ -212,6 +240,25 @@ class _Run:
             index = self.order.pop(0)
             job, report, translations = self.jobs.pop(index)
             yield job, job.document.render(translations), report
+
+
+def _piece(segment: Segment, number: int, text: str) -> Segment:
+    """Piece `number` of a split segment, holding only its own tags."""
+    numbers = {int(m.group(2)) for m in TAG_RE.finditer(text)}
+    tags = tuple(t for t in segment.tags if t.id in numbers)
+    return replace(segment, id=f"{segment.id}.{number}", text=text, tags=tags)
+
+
+def _join(answers: list[str | None]) -> str:
+    """Rejoin the answers of a split segment's pieces, one space between them
+    unless a piece already ends or starts with white space or is CJK."""
+    out = ""
+    for answer in answers:
+        assert answer is not None
+        if out and not out[-1].isspace() and ord(out[-1]) < 0x2E80:
+            out += " "
+        out += answer
+    return out
 
 
 class _Window:

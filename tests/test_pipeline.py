@@ -32,6 +32,7 @@ class Recording:
     name = "recording"
 
     def __init__(self, answer=lambda r: r.text.replace("a", "A")) -> None:
+        self.count_tokens = lambda text: 1
         self.batches: list[list[Request]] = []
         self.answer = answer
 
@@ -172,3 +173,21 @@ def test_glossary_terms_go_to_their_segments_and_misses_are_reported() -> None:
     _, report = translate_document(job, engine, Settings(glossary=glossary))
     assert [r.terms for r in engine.batches[0]] == [(("branch", "Zweig"),), (), ()]
     assert report.glossary_misses == ["s1: branch -> Zweig"]
+
+
+def test_long_segments_are_split_at_sentences_and_rejoined() -> None:
+    engine = Recording(lambda r: r.text.upper())
+    engine.count_tokens = lambda text: len(text.split())
+    b = SegmentBuilder("paragraph", 0)
+    b.text("One two. Three ")
+    b.open("*", "em")
+    b.text("four. five")
+    b.close("*")
+    b.text(". Six seven.")
+    doc = Document((b.build("long"), "\n", *_doc("short").pieces), "md")
+    text, report = translate_document(Job("d", doc, resolve("de")), engine,
+                                      Settings(max_segment_tokens=3, context_tokens=0))
+    assert [r.text for r in engine.batches[0]] == [
+        "One two. ", "Three <s1>four. five</s1>. ", "Six seven.", "<s1>short</s1>"]
+    assert text == "ONE TWO. THREE *FOUR. FIVE*. SIX SEVEN.\n<b>SHORT</b>\n"
+    assert (report.segments, report.translated) == (2, 2)
