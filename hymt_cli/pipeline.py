@@ -17,6 +17,8 @@ from hymt_cli.document import TAG_RE, Document, Segment
 from hymt_cli.engines.base import Engine, Request
 from hymt_cli.glossary import Glossary, misses, searchable_text
 from hymt_cli.languages import Language
+from hymt_cli.memory import TranslationMemory, request_entry, request_key
+from hymt_cli.prompts import TEMPLATE_VERSION
 from hymt_cli.splitting import split_text
 from hymt_cli.validate import plain_runs, repair, strip_tags
 
@@ -52,6 +54,8 @@ class Settings:
     """Terms to enforce; each prompt gets only those its segment contains."""
     max_segment_tokens: int = 256
     """Longer segments are split at sentence boundaries and rejoined (0: never)."""
+    memory: TranslationMemory | None = None
+    """Where accepted answers are looked up first and stored per batch."""
 
 
 @dataclass(slots=True)
@@ -63,6 +67,8 @@ class Report:
     """Segments in the document (target-set ones excluded)."""
     translated: int = 0
     """Segments whose accepted answer differs from the source."""
+    from_memory: int = 0
+    """Segments (or pieces of split ones) answered by the translation memory."""
     repairs: int = 0
     """Answers accepted after a repair (wrapper, notes, tag spelling...)."""
     retries: int = 0
@@ -85,6 +91,8 @@ class _Unit:
     answer: str | None = None
     whole: _Whole | None = None
     """For a piece of a split segment: the segment it belongs to."""
+    repairs: int = 0
+    """Repairs the accepted answer needed (a fallback counts as one more)."""
 
 
 @dataclass(slots=True)
@@ -143,6 +151,7 @@ class _Run:
         self.queue: list[_Unit] = []
         self.order: list[int] = []
         self.count_tokens = getattr(engine, "count_tokens", _approximate_tokens)
+        self.fingerprint: str = getattr(engine, "fingerprint", engine.name)
 
     def add(self, job: Job) -> None:
         """Queue every segment of `job`."""
@@ -152,7 +161,33 @@ class _Run:
         self.jobs[index] = (job, report, translations)
         units = list(self._units(index, job, translations))
         report.segments = self.waiting[index] = len({id(u.whole or u) for u in units})
-        self.queue.extend(units)
+        self.queue.extend(self._recall(units, report))
+
+    def _recall(self, units: list[_Unit], report: Report) -> list[_Unit]:
+        """Finish the units the memory knows; return the others."""
+        memory = self.settings.memory
+        if memory is None or not units:
+            return units
+        keys = [self._key(u) for u in units]
+        known = memory.lookup(keys)
+        job = self.jobs[units[0].job_index][0]
+        human = memory.lookup_imported(
+            job.target.code, [u.segment.text for u in units],
+            job.source.code if job.source else None)
+        misses = []
+        for unit, key in zip(units, keys):
+            answer = known.get(key, human.get(unit.segment.text))
+            checked = repair(unit.segment, answer) if answer is not None else None
+            if checked is not None and checked.ok:
+                unit.answer = checked.text
+                report.from_memory += 1
+                self._done(unit)
+            else:
+                misses.append(unit)
+        return misses
+
+    def _key(self, unit: _Unit) -> str:
+        return request_key(unit.request, self.fingerprint, TEMPLATE_VERSION)
 
     def _units(self, index: int, job: Job, translations: dict[str, str]) -> Iterator[_Unit]:
         glossary = self.settings.glossary.for_languages(job.target, job.source)
@@ -203,9 +238,20 @@ class _Run:
                 self.jobs[unit.job_index][1].retries += attempt == 0
         for unit in todo:
             unit.answer = _fallback(unit, self.engine)
+            unit.repairs += 1
             self.jobs[unit.job_index][1].fallbacks += 1
+        self._remember(batch)
         for unit in batch:
             self._done(unit)
+
+    def _remember(self, batch: list[_Unit]) -> None:
+        """Store a batch's answers in one transaction: a killed run loses one batch."""
+        if self.settings.memory is not None:
+            self.settings.memory.store([
+                request_entry(u.request, self.fingerprint, TEMPLATE_VERSION,
+                              u.answer or "", u.repairs)
+                for u in batch
+            ])
 
     def _accept(self, unit: _Unit, answer: str) -> None:
         report = self.jobs[unit.job_index][1]
@@ -215,6 +261,7 @@ class _Run:
             report.problems.append(f"{sid}: rejected ({checked.problem})")
             return
         if checked.repairs:
+            unit.repairs = len(checked.repairs)
             report.repairs += 1
             report.problems.append(f"{sid}: repaired ({', '.join(checked.repairs)})")
         unit.answer = checked.text

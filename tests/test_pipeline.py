@@ -191,3 +191,62 @@ def test_long_segments_are_split_at_sentences_and_rejoined() -> None:
         "One two. ", "Three <s1>four. five</s1>. ", "Six seven.", "<s1>short</s1>"]
     assert text == "ONE TWO. THREE *FOUR. FIVE*. SIX SEVEN.\n<b>SHORT</b>\n"
     assert (report.segments, report.translated) == (2, 2)
+
+
+def test_memory_answers_reruns_without_engine_calls(tmp_path) -> None:
+    from hymt_cli.memory import TranslationMemory
+
+    texts = ["one", "two", "three", "four"]
+    with TranslationMemory.open(tmp_path / "m.sqlite") as memory:
+        settings = Settings(memory=memory, context_tokens=0, batch_size=2)
+        first = Recording(lambda r: r.text.upper())
+        out1 = list(translate([Job("d", _doc(*texts), resolve("de"))], first, settings))
+        assert sum(map(len, first.batches)) == 4
+
+        again = Recording(lambda r: "SHOULD NOT BE ASKED")
+        out2 = list(translate([Job("d", _doc(*texts), resolve("de"))], again, settings))
+        assert again.batches == [] and out2[0][1] == out1[0][1]
+        assert out2[0][2].from_memory == 4
+
+        edited = Recording(lambda r: r.text.upper())
+        texts[2] = "three, edited"
+        out3 = list(translate([Job("d", _doc(*texts), resolve("de"))], edited, settings))
+        assert [r.text for b in edited.batches for r in b] == ["<s1>three, edited</s1>"]
+        assert "<b>THREE, EDITED</b>" in out3[0][1]
+        # another target language is another key
+        other = Recording(lambda r: r.text)
+        list(translate([Job("d", _doc(*texts), resolve("fr"))], other, settings))
+        assert sum(map(len, other.batches)) == 4
+
+
+def test_edit_with_context_retranslates_the_segments_it_is_context_for(tmp_path) -> None:
+    from hymt_cli.memory import TranslationMemory
+
+    texts = ["alpha beta", "gamma delta", "epsilon zeta", "eta theta"]
+    with TranslationMemory.open(tmp_path / "m.sqlite") as memory:
+        settings = Settings(memory=memory, context_tokens=2)
+        engine = Recording(lambda r: r.text.upper())
+        engine.count_tokens = lambda text: len(text.split())
+        list(translate([Job("d", _doc(*texts), resolve("de"))], engine, settings))
+        engine.batches.clear()
+        texts[1] = "gamma changed"
+        list(translate([Job("d", _doc(*texts), resolve("de"))], engine, settings))
+        # the edited segment, and the next one whose 2-token context it is
+        assert [r.text for b in engine.batches for r in b] == [
+            "<s1>gamma changed</s1>", "<s1>epsilon zeta</s1>"]
+
+
+def test_imported_human_translations_are_used_when_their_tags_fit(tmp_path) -> None:
+    from hymt_cli.memory import TranslationMemory, imported_entry
+
+    with TranslationMemory.open(tmp_path / "m.sqlite") as memory:
+        memory.store([
+            imported_entry("en", "de", "<s1>one</s1>", "<s1>eins</s1>"),
+            imported_entry("en", "de", "<s1>two</s1>", "zwei ohne Tags"),
+        ])
+        engine = Recording(lambda r: r.text.upper())
+        _, text, report = next(translate([Job("d", _doc("one", "two"), resolve("de"))],
+                                         engine, Settings(memory=memory)))
+        assert text == "<b>eins</b>\n<b>TWO</b>\n"
+        assert report.from_memory == 1
+        assert [r.text for b in engine.batches for r in b] == ["<s1>two</s1>"]
