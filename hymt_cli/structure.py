@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-TEXT_ATTRIBUTES = frozenset({"alt", "title", "placeholder", "aria-label", "lang", "dir"})
+TEXT_ATTRIBUTES = frozenset(
+    {"alt", "title", "placeholder", "aria-label", "lang", "xml:lang", "dir"}
+)
 """Attributes whose values are translated (or set to the target) and so may differ."""
+
+TARGET_ATTRIBUTES = frozenset({"lang", "xml:lang", "dir"})
+"""Attributes of `<html>` that translation may add, so they are left out entirely."""
 
 TEXT_META = frozenset({"description", "og:title", "og:description", "twitter:title",
                        "twitter:description"})
@@ -38,6 +43,8 @@ def _attributes(tag: Tag) -> tuple[tuple[str, str], ...]:
         or str(tag.get("property", "")).lower() in TEXT_META
     )
     for name, value in tag.attrs.items():
+        if tag.name == "html" and name in TARGET_ATTRIBUTES:
+            continue
         if name in TEXT_ATTRIBUTES or (text_meta and name == "content"):
             value = "*"
         if isinstance(value, list):
