@@ -26,7 +26,7 @@ WHITESPACE = " \t\n\r\f"
 """ASCII whitespace as HTML defines it (U+00A0 is not whitespace)."""
 
 _WS_RUN_RE = re.compile(r"[ \t\n\r\f]+")
-TEMPLATE_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+TEMPLATE_RE = re.compile(r"\{\{[^<]*?\}\}|\{%[^<]*?%\}|\{#[^<]*?#\}")
 """Template syntax (Jinja, Liquid, Handlebars, Go templates) kept as is."""
 _REFERENCE_RE = re.compile(r"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
 """A character reference as `html.unescape` finds it (used in attribute values)."""
