@@ -27,7 +27,11 @@ log = logging.getLogger(__name__)
 TARGET_KINDS = frozenset({"lang", "dir"})
 """Segment kinds set from the target language, never sent to an engine."""
 
-NO_CONTEXT_KINDS = frozenset({"alt", "title", "placeholder", "aria-label"})
+NO_CONTEXT_KINDS = frozenset({
+    "alt", "title", "placeholder", "aria-label", "page_title", "meta_description",
+    "og_title", "og_description", "twitter_title", "twitter_description",
+    "front_matter",
+})
 """Segment kinds that neither get nor give sliding-window context."""
 
 

@@ -15,7 +15,14 @@ def _pseudo(**_: object) -> Engine:
     return PseudoEngine()
 
 
+def _hf(**options: object) -> Engine:
+    from hymt_cli.engines.hf import HFEngine  # imports torch, only when used
+
+    return HFEngine(**options)  # type: ignore[arg-type]
+
+
 register("identity", _identity)
 register("pseudo", _pseudo)
+register("hf", _hf)
 
 __all__ = ["Engine", "Request", "create", "engine_names", "register"]
