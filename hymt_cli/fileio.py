@@ -1,0 +1,290 @@
+"""Files in and out: discovery, decoding, output paths and atomic writes.
+
+Everything here works on bytes and paths; nothing knows about engines. Problems
+with one input raise `InputError`, which names the path and carries a hint, so
+the caller can report it and go on with the other inputs.
+"""
+
+from __future__ import annotations
+
+import codecs
+import glob
+import logging
+import os
+import string
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from hymt_cli.documents import SUFFIXES
+from hymt_cli.languages import LANGUAGES
+
+log = logging.getLogger(__name__)
+
+STDIN = "-"
+"""The path argument that means standard input (and output)."""
+
+DEFAULT_PATTERN = "{dir}/{stem}.{lang}{suffix}"
+"""Where a translation goes unless `--out` says otherwise: beside its source."""
+
+PATTERN_FIELDS = frozenset({"lang", "stem", "suffix", "relpath", "dir"})
+"""The fields an output pattern may use."""
+
+SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages"})
+"""Directory names a walk never enters (hidden directories are skipped too)."""
+
+BINARY_PROBE = 8192
+"""How many leading bytes are searched for a NUL to call a file binary."""
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_LANG_SUFFIXES = frozenset("." + code.lower() for code in LANGUAGES)
+
+
+class InputError(Exception):
+    """One input cannot be used; `str()` is the problem, `hint` what to try."""
+
+    def __init__(self, path: str, problem: str, hint: str = "") -> None:
+        super().__init__(problem)
+        self.path, self.problem, self.hint = path, problem, hint
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """An input found on the command line, before it is read."""
+
+    path: Path | None
+    """The file, or None for standard input."""
+    root: Path | None = None
+    """The directory argument it was found under (for `{relpath}`), if any."""
+    walked: bool = False
+    """Found by a directory walk or a glob rather than named explicitly."""
+
+    @property
+    def name(self) -> str:
+        """How messages name it: the path as given, or `-`."""
+        return STDIN if self.path is None else str(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """Text read from bytes, with what is needed to encode it back the same way."""
+
+    text: str
+    """The decoded text, byte-order mark removed, line endings untouched."""
+    encoding: str
+    """The codec used (without BOM handling)."""
+    bom: bytes = b""
+    """The byte-order mark the input started with, if any."""
+
+    def encode(self, text: str, errors: str = "strict") -> bytes:
+        """Encode `text` as the input was: same codec, same BOM."""
+        return self.bom + text.encode(self.encoding, errors)
+
+
+def check_encoding(name: str) -> str:
+    """The canonical name of codec `name`; raises LookupError when unknown."""
+    return codecs.lookup(name).name
+
+
+def decode(name: str, data: bytes, encoding: str | None = None) -> Decoded:
+    """Decode an input's bytes; raises `InputError` for empty, binary or bad text."""
+    bom, detected = _sniff_bom(data)
+    codec = encoding or detected or "utf-8"
+    if encoding and detected and check_encoding(encoding) != check_encoding(detected):
+        bom = b""  # the user knows better: decode everything with their codec
+    body = data[len(bom) :]
+    if not body:
+        raise InputError(name, "file is empty", "there is nothing to translate")
+    if not codec.lower().startswith(("utf-16", "utf-32", "utf16", "utf32")):
+        _refuse_binary(name, body)
+    try:
+        return Decoded(body.decode(codec), codec, bom)
+    except UnicodeDecodeError as exc:
+        raise _decode_error(name, body, exc, len(bom), codec) from exc
+
+
+def _sniff_bom(data: bytes) -> tuple[bytes, str | None]:
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return bom, codec
+    return b"", None
+
+
+def _refuse_binary(name: str, body: bytes) -> None:
+    nul = body.find(b"\0", 0, BINARY_PROBE)
+    if nul >= 0:
+        raise InputError(name, f"looks like a binary file (NUL byte at offset {nul})")
+
+
+def _decode_error(
+    name: str, body: bytes, exc: UnicodeDecodeError, offset: int, codec: str
+) -> InputError:
+    at = exc.start
+    line = body.count(b"\n", 0, at) + 1
+    column = at - (body.rfind(b"\n", 0, at) + 1) + 1
+    return InputError(
+        name,
+        f"not valid {codec} at byte {at + offset} (line {line}, column {column})",
+        "if the file uses another encoding, pass it, e.g. --encoding cp1252",
+    )
+
+
+def read_source(source: Source, encoding: str | None = None) -> Decoded:
+    """Read and decode a file input; raises `InputError` when it cannot be used."""
+    assert source.path is not None
+    try:
+        data = source.path.read_bytes()
+    except OSError as exc:
+        raise InputError(source.name, f"cannot read: {exc.strerror or exc}") from exc
+    return decode(source.name, data, encoding)
+
+
+def check_pattern(pattern: str) -> None:
+    """Raise ValueError when an output pattern uses unknown or positional fields."""
+    for _, field, spec, conversion in string.Formatter().parse(pattern):
+        if field is None:
+            continue
+        if field not in PATTERN_FIELDS or spec or conversion:
+            known = ", ".join("{" + f + "}" for f in sorted(PATTERN_FIELDS))
+            raise ValueError(
+                f"bad field {{{field}}} in --out {pattern!r} (known: {known})"
+            )
+
+
+def output_path(source: Source, lang: str, pattern: str | None = None) -> Path:
+    """Where the translation of file `source` into `lang` is written."""
+    assert source.path is not None
+    path = source.path
+    root = source.root
+    relpath = path.relative_to(root) if root is not None else Path(path.name)
+    fields = {
+        "lang": lang,
+        "stem": path.stem,
+        "suffix": path.suffix,
+        "dir": str(path.parent),
+        "relpath": relpath.as_posix(),
+    }
+    return Path(os.path.normpath((pattern or DEFAULT_PATTERN).format(**fields)))
+
+
+def is_previous_output(path: Path) -> bool:
+    """Whether a file is named like a translation (`name.<lang>.md`) of an input."""
+    stem = Path(path.stem)
+    return bool(stem.stem) and stem.suffix.lower() in _LANG_SUFFIXES
+
+
+def is_document(path: Path) -> bool:
+    """Whether a file's suffix names a format hymt reads."""
+    return path.suffix.lower() in SUFFIXES
+
+
+def walk(root: Path) -> Iterator[Path]:
+    """Documents under directory `root`, sorted, minus hidden and earlier outputs."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not _skipped_dir(d))
+        for filename in sorted(filenames):
+            path = Path(dirpath, filename)
+            if filename.startswith(".") or not is_document(path):
+                continue
+            if is_previous_output(path):
+                log.debug("skipping %s: named like an earlier output", path)
+                continue
+            yield path
+
+
+def _skipped_dir(name: str) -> bool:
+    return name.startswith(".") or name in SKIPPED_DIRS
+
+
+def has_magic(arg: str) -> bool:
+    """Whether a path argument is a glob pattern."""
+    return glob.has_magic(arg)
+
+
+def discover(args: list[str], any_suffix: bool = False) -> list[Source | InputError]:
+    """Expand path arguments (files, directories, globs, `-`) into sources.
+
+    Missing paths and globs that match nothing come back as `InputError`s in
+    place, so one bad argument does not hide the others. `any_suffix` admits
+    files of any suffix from globs (when `--format` says how to read them).
+    """
+    found: list[Source | InputError] = []
+    for arg in args:
+        if arg == STDIN:
+            found.append(Source(None))
+        elif Path(arg).is_dir():
+            found.extend(Source(p, Path(arg), walked=True) for p in walk(Path(arg)))
+        elif Path(arg).is_file() or not has_magic(arg):
+            found.append(_explicit(arg))
+        else:
+            found.extend(_expand(arg, any_suffix))
+    return _dedupe(found)
+
+
+def _explicit(arg: str) -> Source | InputError:
+    path = Path(arg)
+    if path.exists() or path.is_symlink():
+        return Source(path)
+    return InputError(arg, "no such file or directory")
+
+
+def _expand(pattern: str, any_suffix: bool) -> list[Source | InputError]:
+    found: list[Source | InputError] = []
+    for match in sorted(glob.glob(pattern, recursive=True)):
+        path = Path(match)
+        if path.is_dir():
+            found.extend(Source(p, path, walked=True) for p in walk(path))
+        elif (any_suffix or is_document(path)) and not is_previous_output(path):
+            found.append(Source(path, walked=True))
+    if not found:
+        return [InputError(pattern, "no documents match this pattern")]
+    return found
+
+
+def _dedupe(found: list[Source | InputError]) -> list[Source | InputError]:
+    seen: set[Path] = set()
+    unique: list[Source | InputError] = []
+    for item in found:
+        if isinstance(item, Source) and item.path is not None:
+            key = item.path.resolve()
+            if key in seen:
+                continue
+            seen.add(key)
+        unique.append(item)
+    return unique
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Write `data` to `path` via a temp file and rename; False when unchanged."""
+    try:
+        if path.is_file() and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass  # unreadable: try to replace it and let that report the problem
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temp, _mode_for(path))
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
