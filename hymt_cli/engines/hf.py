@@ -1,0 +1,148 @@
+"""The `hf` engine: HY-MT1.5 on transformers, batched, with a shrinking KV cache."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from hymt_cli.engines.base import Request
+from hymt_cli.engines.hf_generate import Sampling, StepObserver, generate
+from hymt_cli.engines.hf_loading import (
+    load_model,
+    load_tokenizer,
+    pad_token_id,
+    pick_device,
+    pick_dtype,
+    set_threads,
+    stop_token_ids,
+)
+from hymt_cli.models import DEFAULT_MODEL, resolve_model
+from hymt_cli.prompts import (
+    Composer,
+    build_prompt,
+    compose_default,
+    is_tagged,
+    parse_answer,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_NEW_TOKENS = 2048
+"""Hard cap on generated tokens per segment (the README examples use 2048)."""
+# Translations rarely run past twice the source; the slack covers <target> markup.
+BUDGET_FACTOR = 2
+BUDGET_SLACK = 32
+
+
+class HFEngine:
+    """HY-MT1.5 on transformers: greedy by default, HY-MT's sampling on request."""
+
+    name = "hf"
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        device: str = "auto",
+        dtype: str = "auto",
+        sampling: bool = False,
+        batch_size: int | None = None,
+        max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+        threads: int | None = None,
+        seed: int | None = None,
+        compose: Composer = compose_default,
+        attn_implementation: str | None = None,
+    ) -> None:
+        self.resolved = resolve_model(model)  # fails fast, before any document work
+        self.device = pick_device(device)
+        self.dtype = pick_dtype(dtype, self.device)
+        self.sampling = Sampling(seed=seed) if sampling else None
+        self.batch_size = batch_size or (8 if self.device.type == "cpu" else 32)
+        self.max_new_tokens = max_new_tokens
+        self.threads = threads
+        self.compose = compose
+        self.attn_implementation = attn_implementation
+        self.observer: StepObserver | None = None
+        """Optional hook called at every decode step (tests, benchmarks)."""
+        self.tokenizer: Any = None
+        self.model: torch.nn.Module | None = None
+        self.stop_ids: frozenset[int] = frozenset()
+        self.pad_id = 0
+
+    def load(self) -> None:
+        """Load tokenizer and model once; later calls do nothing."""
+        if self.model is not None:
+            return
+        threads = set_threads(self.threads)
+        path = self.resolved.path
+        logger.info(
+            "loading %s on %s (%s, %d threads)", path, self.device, self.dtype, threads
+        )
+        self.tokenizer = load_tokenizer(path)
+        self.model = load_model(path, self.device, self.dtype, self.attn_implementation)
+        self.stop_ids = stop_token_ids(self.tokenizer, self.model.generation_config)
+        self.pad_id = pad_token_id(self.tokenizer)
+
+    def prompt_text(self, request: Request) -> str:
+        """The user-turn text for `request`."""
+        return build_prompt(request, self.compose)
+
+    def encode(self, request: Request) -> list[int]:
+        """Prompt ids: the tokenizer's chat template around `prompt_text`."""
+        self.load()
+        messages = [{"role": "user", "content": self.prompt_text(request)}]
+        # Sanitizing keeps control-token look-alikes in documents as plain text.
+        encoded = self.tokenizer.apply_chat_template(
+            messages,
+            add_generation_prompt=True,
+            tokenize=True,
+            return_dict=True,
+            sanitize_control_tokens=True,
+        )
+        return list(encoded["input_ids"])
+
+    def budget(self, request: Request) -> int:
+        """max_new_tokens for `request`: bounded by its source length and the cap."""
+        self.load()
+        source = self.tokenizer(request.text, add_special_tokens=False)["input_ids"]
+        bound = BUDGET_FACTOR * len(source) + BUDGET_SLACK
+        return max(1, min(self.max_new_tokens, bound))
+
+    def translate_batch(self, requests: Sequence[Request]) -> list[str]:
+        """Translate every request; results in request order."""
+        results = [r.text for r in requests]  # blank segments pass through unchanged
+        todo = [i for i, r in enumerate(requests) if r.text.strip()]
+        if not todo:
+            return results
+        self.load()
+        prompts = {i: self.encode(requests[i]) for i in todo}
+        # Similar lengths share a batch, so little compute goes to padding.
+        todo.sort(key=lambda i: len(prompts[i]), reverse=True)
+        for start in range(0, len(todo), self.batch_size):
+            chunk = todo[start : start + self.batch_size]
+            batch = [requests[i] for i in chunk]
+            outputs = self._generate([prompts[i] for i in chunk], batch)
+            for i, ids in zip(chunk, outputs):
+                results[i] = self.decode(ids, requests[i])
+        return results
+
+    def _generate(
+        self, prompts: list[list[int]], requests: list[Request]
+    ) -> list[list[int]]:
+        assert self.model is not None
+        return generate(
+            self.model,
+            prompts,
+            pad_id=self.pad_id,
+            stop_ids=sorted(self.stop_ids),
+            max_new_tokens=[self.budget(r) for r in requests],
+            sampling=self.sampling,
+            observer=self.observer,
+        )
+
+    def decode(self, ids: list[int], request: Request) -> str:
+        """The cleaned translation from generated ids."""
+        raw = self.tokenizer.decode(ids, skip_special_tokens=True)
+        return parse_answer(raw, tagged=is_tagged(request.text))

@@ -1,0 +1,102 @@
+"""Loading an HY-MT checkpoint with transformers: device, dtype, threads, stop ids."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+logger = logging.getLogger(__name__)
+
+TURN_END_TOKEN = "<｜hy_place▁holder▁no▁2｜>"
+"""The 1.8B's assistant turn end; its tokenizer eos is another token."""
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    """`auto` is CUDA when available, else MPS, else CPU; other values as given."""
+    if device != "auto":
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def pick_dtype(dtype: str, device: torch.device) -> torch.dtype:
+    """`auto` is bfloat16 on accelerators and float32 on CPU (bf16 matmuls are slow
+    on most CPUs); otherwise a torch dtype name such as `float16`."""
+    if dtype == "auto":
+        return torch.float32 if device.type == "cpu" else torch.bfloat16
+    value = getattr(torch, dtype, None)
+    if not isinstance(value, torch.dtype):
+        raise ValueError(f"unknown dtype {dtype!r} (try auto, float32, bfloat16)")
+    return value
+
+
+def default_threads() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def set_threads(threads: int | None) -> int:
+    """Set torch's intra-op thread count explicitly; returns the count used."""
+    count = threads or default_threads()
+    torch.set_num_threads(count)
+    return count
+
+
+def load_tokenizer(path: Path) -> Any:
+    """The checkpoint's own tokenizer (with its chat template)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if not getattr(tokenizer, "chat_template", None):
+        raise ValueError(f"the tokenizer in {path} has no chat template")
+    return tokenizer
+
+
+def load_model(
+    path: Path, device: torch.device, dtype: torch.dtype, attn: str | None = None
+) -> torch.nn.Module:
+    """The causal LM in eval mode on `device`; quantisation comes from its config."""
+    from transformers import AutoModelForCausalLM
+
+    options: dict[str, Any] = {"dtype": dtype}
+    if attn is not None:
+        options["attn_implementation"] = attn
+    model = AutoModelForCausalLM.from_pretrained(path, **options)
+    return model.to(device).eval()
+
+
+def _as_ids(value: int | Iterable[int] | None) -> set[int]:
+    if value is None:
+        return set()
+    return {value} if isinstance(value, int) else set(value)
+
+
+def stop_token_ids(tokenizer: Any, generation_config: Any = None) -> frozenset[int]:
+    """The tokenizer's eos, the generation config's eos ids, and the turn-end token
+    when the vocabulary has it; ids are looked up, never hard-coded."""
+    stops = _as_ids(tokenizer.eos_token_id)
+    if generation_config is not None:
+        stops |= _as_ids(getattr(generation_config, "eos_token_id", None))
+    turn_end = tokenizer.get_vocab().get(TURN_END_TOKEN)
+    if turn_end is not None:
+        stops.add(turn_end)
+    if not stops:
+        raise ValueError("the tokenizer defines no eos token to stop on")
+    return frozenset(stops)
+
+
+def pad_token_id(tokenizer: Any) -> int:
+    """The pad id, falling back to eos (padding is masked out either way)."""
+    pad = tokenizer.pad_token_id
+    return pad if pad is not None else tokenizer.eos_token_id

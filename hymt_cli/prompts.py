@@ -1,0 +1,178 @@
+"""HY-MT1.5 prompt text: the official templates, our compositions, answer cleanup.
+
+Everything here is pure string work: no tokenizer, no model. The chat wrapping
+(special tokens, generation prompt) is left to the tokenizer's own chat template.
+
+Template choice, following Tencent's README:
+
+* plain text: `ZH_XX` when the source or the target is Chinese (zh, zh-Hant, yue),
+  `XX_XX` (English wording, English language names) otherwise;
+* glossary terms only: `TERMINOLOGY`; context only: `CONTEXTUAL`;
+  `<sN>` format tags only: `FORMATTED` with 中文 replaced by the target's name.
+
+Combining terms, context and tags in one prompt is *our* composition (Tencent
+publishes no template for it): `compose_default` prefixes the terms block
+(`TERMS_BLOCK`) and, for tagged text, the context block (`CONTEXT_BLOCK`) to the
+matching official template. Pass another `Composer` to `build_prompt` to change it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from hymt_cli.engines.base import Request
+from hymt_cli.languages import Language, detect
+
+TEMPLATE_VERSION = "hymt-prompts-1"
+"""Changes whenever any prompt text below changes (a translation-memory key)."""
+
+# Verbatim from Tencent's HY-MT README (full-width ，U+FF0C and ：U+FF1A).
+ZH_XX = (
+    "将以下文本翻译为{target_language}，注意只需要输出翻译后的结果，不要额外解释：\n\n"
+    "{source_text}"
+)
+XX_XX = (
+    "Translate the following segment into {target_language}, "
+    "without additional explanation.\n\n{source_text}"
+)
+TERMINOLOGY = (
+    "参考下面的翻译：\n{source_term} 翻译成 {target_term}\n\n"
+    "将以下文本翻译为{target_language}，注意只需要输出翻译后的结果，不要额外解释：\n"
+    "{source_text}"
+)
+CONTEXTUAL = (
+    "{context}\n参考上面的信息，把下面的文本翻译成{target_language}，"
+    "注意不需要翻译上文，也不要额外解释：\n{source_text}\n"
+)
+FORMATTED = (
+    "将以下<source></source>之间的文本翻译为中文，注意只需要输出翻译后的结果，"
+    "不要额外解释，原文中的<sn></sn>标签表示标签内文本包含格式信息，"
+    "需要在译文中相应的位置尽量保留该标签。输出格式为：<target>str</target>\n\n"
+    "<source>{src_text_with_format}</source>"
+)
+
+# Our own pieces, used only when a request needs more than one official feature.
+TERMS_BLOCK = "参考下面的翻译：\n{term_lines}\n\n"
+"""Glossary prefix, worded as TERMINOLOGY's first paragraph."""
+TERM_LINE = "{source_term} 翻译成 {target_term}"
+CONTEXT_BLOCK = "{context}\n参考上面的信息，注意不需要翻译上文。\n\n"
+"""Context prefix for tagged text, worded after CONTEXTUAL."""
+
+Composer = Callable[[Request], str]
+"""Builds the user-turn text for one request."""
+
+TAG_RE = re.compile(r"</?s\d+>")
+
+
+def is_tagged(text: str) -> bool:
+    """Whether `text` holds `<sN>`/`</sN>` format tags."""
+    return TAG_RE.search(text) is not None
+
+
+def source_language(request: Request) -> Language | None:
+    """The request's source language, or a guess from its text (Chinese or None)."""
+    if request.source is not None:
+        return request.source
+    return detect(TAG_RE.sub("", request.text))
+
+
+def uses_chinese_template(request: Request) -> bool:
+    """Whether either side is Chinese, which selects ZH_XX over XX_XX."""
+    source = source_language(request)
+    return request.target.is_chinese or (source is not None and source.is_chinese)
+
+
+def term_lines(terms: tuple[tuple[str, str], ...]) -> str:
+    """One `X 翻译成 Y` line per glossary entry."""
+    return "\n".join(TERM_LINE.format(source_term=s, target_term=t) for s, t in terms)
+
+
+def formatted(request: Request) -> str:
+    """FORMATTED with 中文 replaced by the target's Chinese name."""
+    template = FORMATTED.replace("翻译为中文", "翻译为" + request.target.chinese, 1)
+    return template.format(src_text_with_format=request.text)
+
+
+def plain(request: Request) -> str:
+    """ZH_XX or XX_XX, with the target name in the template's language."""
+    if uses_chinese_template(request):
+        template, name = ZH_XX, request.target.chinese
+    else:
+        template, name = XX_XX, request.target.english
+    return template.format(target_language=name, source_text=request.text)
+
+
+def terminology(request: Request) -> str:
+    """TERMINOLOGY with one line per term."""
+    head, _, tail = TERMINOLOGY.partition("{source_term} 翻译成 {target_term}")
+    return head + term_lines(request.terms) + tail.format(
+        target_language=request.target.chinese, source_text=request.text
+    )
+
+
+def contextual(request: Request) -> str:
+    """CONTEXTUAL with the request's context."""
+    return CONTEXTUAL.format(
+        context=request.context,
+        target_language=request.target.chinese,
+        source_text=request.text,
+    )
+
+
+def compose_default(request: Request) -> str:
+    """Official template for one feature; terms/context prefixes for combinations."""
+    tagged = is_tagged(request.text)
+    has_context = bool(request.context.strip())
+    if not tagged and not has_context:
+        return terminology(request) if request.terms else plain(request)
+    prefix = ""
+    if request.terms:
+        prefix = TERMS_BLOCK.format(term_lines=term_lines(request.terms))
+    if not tagged:
+        return prefix + contextual(request)
+    if has_context:
+        prefix += CONTEXT_BLOCK.format(context=request.context)
+    return prefix + formatted(request)
+
+
+def build_prompt(request: Request, compose: Composer = compose_default) -> str:
+    """The user-turn text for `request` (no chat markup)."""
+    return compose(request)
+
+
+_FENCE_RE = re.compile(r"\A```[\w+-]*[ \t]*\n(.*?)\n?```\Z", re.DOTALL)
+_PREFIX_RE = re.compile(
+    r"\A(?:translation|translated text|译文|翻译|翻译结果)\s*[:：]\s*",
+    re.IGNORECASE,
+)
+_SOURCE_ECHO_RE = re.compile(r"\A<source>.*?</source>\s*(?=\S)", re.DOTALL)
+_SOURCE_ONLY_RE = re.compile(r"\A<source>(.*)</source>\Z", re.DOTALL)
+_TARGET_RE = re.compile(r"<target>(.*?)(?:</target>|\Z)", re.DOTALL)
+_WRAPPED_TARGET_RE = re.compile(r"\A<target>(.*)</target>\Z", re.DOTALL)
+
+
+def _unfence(text: str) -> str:
+    match = _FENCE_RE.match(text)
+    return match.group(1).strip() if match else text
+
+
+def _unwrap_tagged(text: str) -> str:
+    """Cleanup for answers to FORMATTED prompts, which ask for `<target>…</target>`."""
+    text = _SOURCE_ECHO_RE.sub("", text)
+    match = _TARGET_RE.search(text)
+    if match:
+        return match.group(1).strip()
+    only_source = _SOURCE_ONLY_RE.match(text)
+    return only_source.group(1).strip() if only_source else text
+
+
+def parse_answer(raw: str, tagged: bool) -> str:
+    """The translation inside a model answer: wrappers, fences, prefixes removed."""
+    text = _unfence(raw.strip())
+    text = _PREFIX_RE.sub("", text, count=1).strip()
+    text = _unfence(text)
+    if tagged:
+        return _unwrap_tagged(text)
+    match = _WRAPPED_TARGET_RE.match(text)
+    return match.group(1).strip() if match else text
