@@ -1,0 +1,240 @@
+"""Markdown adapter: CommonMark + GFM tables/strikethrough + front matter, footnotes,
+definition lists, admonitions and heading anchors.
+
+Segments are the inline content of leaf blocks; everything else (code, raw HTML
+blocks, reference definitions, markers, `<!-- hymt:off -->` regions) is skeleton.
+Which blocks are translated is the `EXTRACTORS` table, switchable by kind name.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+from markdown_it.token import Token
+
+from hymt_cli.document import Document, Markup, Piece, Segment, Tag
+from hymt_cli.structure import html_structure
+from hymt_cli.documents import SegmentOptions
+from hymt_cli.documents.md_escape import escape_cell, escape_heading, escape_text
+from hymt_cli.documents.md_front_matter import front_matter_segments
+from hymt_cli.documents.md_inline import MdContext, Span, build_inline
+from hymt_cli.documents.md_lines import CMAP
+from hymt_cli.documents.md_parser import ANCHOR, BOM, make_parser, render_html, shared_parser
+
+__all__ = ["NAME", "SUFFIXES", "EXTRACTORS", "KINDS", "segment", "segment_markdown",
+           "make_parser", "render_html", "same_structure"]
+
+NAME = "md"
+SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
+
+_NEWLINE = re.compile(r"\r\n?|\n")
+_OFF_REGION = re.compile(r"<!--\s*hymt:off\s*-->.*?(?:<!--\s*hymt:on\s*-->|\Z)", re.DOTALL)
+_CONTAINERS = {
+    "list_item_open": "list_item",
+    "bullet_list_open": "list_item",
+    "blockquote_open": "blockquote",
+    "footnote_open": "footnote",
+    "footnote_reference_open": "footnote",
+    "dd_open": "definition",
+    "admonition_open": "admonition",
+}
+_LEAVES = {
+    "heading_open": "heading",
+    "th_open": "table_cell",
+    "td_open": "table_cell",
+    "admonition_title_open": "admonition_title",
+    "dt_open": "term",
+}
+
+
+@dataclass(frozen=True)
+class Located:
+    """A parsed document: original text, normalised text and the offset table."""
+
+    text: str
+    norm: str
+    """BOM-less text with CRLF/CR -> LF and NUL -> U+FFFD (what the parser sees)."""
+    lead: int
+    crlf: tuple[int, ...]
+    """Normalised offsets of newlines that were CRLF in the source."""
+
+    def to_orig(self, offset: int) -> int:
+        """The original-text offset of a normalised-text offset."""
+        return offset + self.lead + bisect.bisect_left(self.crlf, offset)
+
+
+Extractor = Callable[[MdContext, Located, Token, str, SegmentOptions], list[Segment]]
+
+
+def locate(text: str) -> Located:
+    """Normalise `text` the way markdown-it does, keeping the way back."""
+    lead = 1 if text.startswith(BOM) else 0
+    body, crlf, parts, last = text[lead:], [], [], 0
+    for match in _NEWLINE.finditer(body):
+        parts.append(body[last : match.start()])
+        parts.append("\n")
+        last = match.end()
+        if match.group() == "\r\n":
+            crlf.append(match.start() - len(crlf))
+    parts.append(body[last:])
+    norm = "".join(parts).replace("\0", "\ufffd")
+    return Located(text, norm, lead, tuple(crlf))
+
+
+def inline_block(
+    ctx: MdContext, doc: Located, token: Token, kind: str, options: SegmentOptions
+) -> list[Segment]:
+    """Segments of a leaf block's inline content (paragraph, cell, term, ...)."""
+    cmap = token.meta.get(CMAP)
+    if cmap is None:
+        return []
+    span = Span(token.content, [doc.to_orig(n) for n in cmap], doc.text)
+    escape = {"heading": escape_heading, "table_cell": escape_cell}.get(kind, escape_text)
+    built = build_inline(ctx, span, token.children or [], kind, escape,
+                         token.meta.get(ANCHOR))
+    if built is None:
+        return []
+    return [built] if isinstance(built, Segment) else _segments_of(built)
+
+
+def front_matter(
+    ctx: MdContext, doc: Located, token: Token, kind: str, options: SegmentOptions
+) -> list[Segment]:
+    """Segments of the translatable front-matter values."""
+    start = token.meta.get("start")
+    if start is None or not token.content:
+        return []
+    return front_matter_segments(token.content, options.front_matter_keys,
+                                 lambda i: doc.to_orig(start + i), doc.text,
+                                 ctx.next_id)
+
+
+EXTRACTORS: dict[str, Extractor] = {
+    "front_matter": front_matter,
+    "heading": inline_block,
+    "paragraph": inline_block,
+    "list_item": inline_block,
+    "blockquote": inline_block,
+    "table_cell": inline_block,
+    "footnote": inline_block,
+    "term": inline_block,
+    "definition": inline_block,
+    "admonition": inline_block,
+    "admonition_title": inline_block,
+}
+"""Block kind -> extractor; all share one signature."""
+
+NESTED_KINDS = ("alt", "title")
+"""Kinds that live inside another segment's locked tags or link markup."""
+
+KINDS = frozenset(EXTRACTORS) | frozenset(NESTED_KINDS)
+"""Every segment kind this adapter produces."""
+
+
+def segment(text: str, options: SegmentOptions) -> Document:
+    """Parse Markdown `text` into skeleton and segments (all kinds translated)."""
+    return segment_markdown(text, options)
+
+
+def segment_markdown(
+    text: str, options: SegmentOptions | None = None, kinds: Iterable[str] = KINDS
+) -> Document:
+    """Parse Markdown `text`, translating only segments of `kinds`."""
+    options = options or SegmentOptions()
+    ctx = MdContext(text, frozenset(kinds))
+    doc = locate(text)
+    found: list[Segment] = []
+    for token, kind in classify(shared_parser().parse(doc.norm)):
+        if kind in ctx.kinds:
+            found.extend(EXTRACTORS[kind](ctx, doc, token, kind, options))
+    kept = drop_off_regions(text, found)
+    return Document(renumber(assemble(text, kept)), format=NAME)
+
+
+def classify(tokens: list[Token]) -> Iterable[tuple[Token, str]]:
+    """Each front-matter and inline token with the kind of block it belongs to."""
+    containers: list[str] = []
+    previous = ""
+    for token in tokens:
+        if token.type == "front_matter":
+            yield token, "front_matter"
+        elif token.type == "inline":
+            leaf = _LEAVES.get(previous)
+            yield token, leaf or next(
+                (c for c in reversed(containers) if c), "paragraph")
+        if token.nesting == 1:
+            containers.append(_CONTAINERS.get(token.type, ""))
+        elif token.nesting == -1 and containers:
+            containers.pop()
+        previous = token.type
+
+
+def drop_off_regions(text: str, segments: list[Segment]) -> list[Segment]:
+    """Segments outside `<!-- hymt:off -->` … `<!-- hymt:on -->` regions."""
+    regions = [m.span() for m in _OFF_REGION.finditer(text)]
+    return [s for s in segments
+            if not any(a < s.end and s.start < b for a, b in regions)]
+
+
+def assemble(text: str, segments: list[Segment]) -> tuple[Piece, ...]:
+    """Segments in source order with the skeleton between them."""
+    pieces: list[Piece] = []
+    cursor = 0
+    for seg in sorted(segments, key=lambda s: s.start):
+        if seg.start < cursor or text[seg.start : seg.end] != seg.source:
+            continue  # overlapping or misplaced: leave that text as skeleton
+        if seg.start > cursor:
+            pieces.append(text[cursor : seg.start])
+        pieces.append(seg)
+        cursor = seg.end
+    if cursor < len(text):
+        pieces.append(text[cursor:])
+    return tuple(pieces)
+
+
+def renumber(pieces: tuple[Piece, ...]) -> tuple[Piece, ...]:
+    """Give segments the ids s1, s2, … in order of their start offsets."""
+    found: list[Segment] = []
+    _collect(pieces, found)
+    order = sorted(found, key=lambda s: s.start)
+    names = {seg.id: f"s{number}" for number, seg in enumerate(order, 1)}
+    return tuple(_rename(piece, names) for piece in pieces)
+
+
+def _collect(pieces: Iterable[Piece], found: list[Segment]) -> None:
+    for piece in pieces:
+        if isinstance(piece, Segment):
+            found.append(piece)
+            for tag in piece.tags:
+                for markup in (tag.open, tag.close, tag.locked):
+                    if isinstance(markup, tuple):
+                        _collect(markup, found)
+
+
+def _rename(piece: Piece, names: dict[str, str]) -> Piece:
+    if isinstance(piece, str):
+        return piece
+    tags = tuple(_rename_tag(tag, names) for tag in piece.tags)
+    return replace(piece, id=names[piece.id], tags=tags)
+
+
+def _rename_tag(tag: Tag, names: dict[str, str]) -> Tag:
+    def markup(value: Markup | None) -> Markup | None:
+        if isinstance(value, tuple):
+            return tuple(_rename(p, names) for p in value)
+        return value
+
+    return replace(tag, open=markup(tag.open), close=markup(tag.close),
+                   locked=markup(tag.locked))
+
+
+def _segments_of(pieces: list[Piece]) -> list[Segment]:
+    return [piece for piece in pieces if isinstance(piece, Segment)]
+
+
+def same_structure(source: str, rendered: str) -> bool:
+    """Whether two Markdown texts render to the same HTML element structure."""
+    return html_structure(render_html(source)) == html_structure(render_html(rendered))

@@ -1,0 +1,174 @@
+"""The one Markdown parser: markdown-it-py (CommonMark) with the plug-ins hymt reads.
+
+Segmentation and structure validation both use `make_parser()`. The parser is
+instrumented so every inline token records where it lies in its block's inline
+content (`token.meta["range"]`, in content indices) and every inline token records
+where its content lies in the source (`token.meta["cmap"]`, see `md_lines`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Any, Literal
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.parser_inline import ParserInline
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markdown_it.utils import EnvType
+from mdit_py_plugins.admon import admon_plugin
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+from hymt_cli.documents.md_lines import annotate
+
+RANGE = "range"
+"""Key of a token's `(start, end)` in its inline content, in `Token.meta`."""
+
+ANCHOR = "anchor"
+"""Key of the content index where a heading's trailing `{#id}` anchor begins."""
+
+BOM = "\ufeff"
+
+_ANCHOR_RE = re.compile(r"(?:^|[ \t]+)\{:?[ \t]*((?:[#.][\w:.-]+[ \t]*)+)\}$")
+_SEQUENTIAL_RULES = frozenset({"emphasis", "strikethrough"})
+
+
+def make_parser() -> MarkdownIt:
+    """A fresh, instrumented parser: CommonMark + GFM tables/strikethrough + plug-ins."""
+    md = MarkdownIt("commonmark")
+    md.enable(["table", "strikethrough"])
+    md.disable("text_join")
+    front_matter_plugin(md)
+    footnote_plugin(md, inline=False)
+    deflist_plugin(md)
+    admon_plugin(md)
+    md.core.ruler.after("inline", "heading_anchor", heading_anchor)
+    md.add_render_rule("text_special", _render_text_special)
+    _instrument(md)
+    return md
+
+
+@functools.cache
+def shared_parser() -> MarkdownIt:
+    """One `make_parser()` instance per process (parsers keep no per-document state)."""
+    return make_parser()
+
+
+def render_html(text: str) -> str:
+    """Render Markdown `text` to HTML with the segmentation parser."""
+    return shared_parser().render(text.removeprefix(BOM))
+
+
+def _render_text_special(
+    self: Any, tokens: list[Token], idx: int, options: Any, env: EnvType
+) -> str:
+    return escapeHtml(tokens[idx].content)
+
+
+def heading_anchor(state: StateCore) -> None:
+    """Turn a heading's trailing `{#id .cls}` into attributes (core rule)."""
+    tokens = state.tokens
+    for index in range(1, len(tokens)):
+        token, opening = tokens[index], tokens[index - 1]
+        if token.type != "inline" or opening.type != "heading_open":
+            continue
+        match = _ANCHOR_RE.search(token.content)
+        last = token.children[-1] if token.children else None
+        if match is None or last is None or last.type != "text":
+            continue
+        if not last.content.endswith(match.group().lstrip(" \t")):
+            continue
+        last.content = last.content[: -len(match.group().lstrip(" \t"))].rstrip(" \t")
+        token.meta[ANCHOR] = match.start()
+        _set_anchor_attrs(opening, match.group(1).split())
+
+
+def _set_anchor_attrs(opening: Token, parts: list[str]) -> None:
+    classes = [part[1:] for part in parts if part.startswith(".")]
+    for part in parts:
+        if part.startswith("#"):
+            opening.attrSet("id", part[1:])
+    if classes:
+        opening.attrSet("class", " ".join(classes))
+
+
+class _TrackingState(StateInline):
+    """Inline state that marks flushed text and records `pos` at each push."""
+
+    def pushPending(self) -> Token:  # noqa: N802 (markdown-it's name)
+        token = super().pushPending()
+        token.meta["pending"] = True
+        return token
+
+    def push(self, ttype: str, tag: str, nesting: Literal[-1, 0, 1]) -> Token:
+        token = super().push(ttype, tag, nesting)
+        token.meta["at"] = self.pos
+        return token
+
+
+class _TrackingInline(ParserInline):
+    """Inline parser that runs on `_TrackingState`."""
+
+    def parse(
+        self, src: str, md: MarkdownIt, env: EnvType, tokens: list[Token]
+    ) -> list[Token]:
+        state = _TrackingState(src, md, env, tokens)
+        self.tokenize(state)
+        for rule in self.ruler2.getRules(""):
+            rule(state)
+        return state.tokens
+
+
+def _instrument(md: MarkdownIt) -> None:
+    tracking = _TrackingInline.__new__(_TrackingInline)
+    tracking.__dict__.update(md.inline.__dict__)
+    md.inline = tracking
+    for rule in md.inline.ruler.__rules__:
+        rule.fn = _tracked_inline(rule.name, rule.fn)
+    md.inline.ruler.__cache__ = None
+    for block_rule in md.block.ruler.__rules__:
+        block_rule.fn = _tracked_block(block_rule.fn)
+    md.block.ruler.__cache__ = None
+
+
+def _tracked_inline(name: str, fn: Callable[..., bool]) -> Callable[..., bool]:
+    def rule(state: StateInline, silent: bool) -> bool:
+        start, count = state.pos, len(state.tokens)
+        ok = fn(state, silent)
+        if ok and not silent:
+            _assign_ranges(name, state.tokens[count:], start, state.pos)
+        return ok
+
+    return rule
+
+
+def _assign_ranges(name: str, tokens: list[Token], start: int, end: int) -> None:
+    """Give the tokens an inline rule pushed their span of the content."""
+    fresh = [t for t in tokens if RANGE not in t.meta and not t.meta.get("pending")]
+    for token in fresh:
+        if name in _SEQUENTIAL_RULES:
+            token.meta[RANGE] = (start, start + len(token.content))
+            start += len(token.content)
+        elif name == "link" and token.type == "link_open":
+            token.meta[RANGE] = (start, token.meta["at"])
+        elif name == "link" and token.type == "link_close":
+            token.meta[RANGE] = (token.meta["at"], end)
+        else:
+            token.meta[RANGE] = (start, end)
+
+
+def _tracked_block(fn: Callable[..., bool]) -> Callable[..., bool]:
+    def rule(state: Any, start: int, end: int, silent: bool) -> bool:
+        count = len(state.tokens)
+        ok = fn(state, start, end, silent)
+        if ok and not silent:
+            annotate(state, state.tokens[count:])
+        return ok
+
+    return rule
