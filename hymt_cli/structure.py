@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 TEXT_ATTRIBUTES = frozenset(
@@ -18,8 +20,14 @@ TEXT_META = frozenset({"description", "og:title", "og:description", "twitter:tit
 Node = tuple[str, tuple[tuple[str, str], ...], tuple["Node", ...]]
 
 
+_ABRUPT_COMMENT_RE = re.compile(r"<!---?>")
+
+
 def html_structure(html: str) -> tuple[Node, ...]:
     """The element tree of `html`: names, non-text attributes, comments; no text."""
+    # HTML5 (and CommonMark 0.31) end `<!-->` and `<!--->` at once; html.parser
+    # would run on to the next `-->`, swallowing text, so spell them `<!---->`.
+    html = _ABRUPT_COMMENT_RE.sub("<!---->", html)
     soup = BeautifulSoup(html, "html.parser")
     return _children(soup)
 
