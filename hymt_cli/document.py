@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 Escape = Callable[[str], str]
 """Encodes plain translated text for the place a segment stands in (e.g. HTML text)."""
@@ -168,6 +168,7 @@ def render_segment(
 ) -> str:
     """Encode tagged `text` (already validated against `segment`) as source text."""
     translations = translations or {}
+    text = text.strip(" \t\n\r\f\v")  # outer (ASCII) white space is skeleton
     out: list[str] = []
     pos = 0
     skip_until: int | None = None
@@ -279,3 +280,26 @@ class SegmentBuilder:
             tags=tuple(t for t in self._tags if t is not None),
             escape=self.escape,
         )
+
+
+def without_kinds(pieces: tuple[Piece, ...], kinds: frozenset[str]) -> tuple[Piece, ...]:
+    """`pieces` with segments of `kinds` turned back into skeleton text."""
+    if not kinds:
+        return pieces
+    return tuple(_without(piece, kinds) for piece in pieces)
+
+
+def _without(piece: Piece, kinds: frozenset[str]) -> Piece:
+    if isinstance(piece, str):
+        return piece
+    if piece.kind in kinds:
+        return piece.source
+    tags = tuple(
+        replace(tag, **{
+            name: without_kinds(value, kinds)
+            for name in ("open", "close", "locked")
+            if isinstance(value := getattr(tag, name), tuple)
+        })
+        for tag in piece.tags
+    )
+    return replace(piece, tags=tags)

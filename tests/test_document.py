@@ -84,3 +84,20 @@ def test_nested_segments_render_inside_locked_tags() -> None:
     assert out == "Siehe ![eine Katze](cat.png)"
     # only the nested segment changed: the holder is re-rendered around it
     assert doc.render({"s1": "eine Katze"}) == "See ![eine Katze](cat.png)"
+
+
+def test_render_strips_outer_white_space_of_a_translation() -> None:
+    doc = _paragraph()
+    assert doc.render({"s1": "  \n    Sag <s1>hallo</s1> zu <s2></s2>. \n"}) == (
+        "> Sag **hallo** zu `x`.\n")
+
+
+def test_skipped_kinds_become_skeleton_also_when_nested() -> None:
+    from hymt_cli.documents import SegmentOptions, segment
+
+    text = "# Title\n\nSee ![a cat](c.png \"Cat title\") here.\n"
+    doc = segment(text, "md", SegmentOptions(skip_kinds=frozenset({"heading", "alt"})))
+    assert [s.kind for s in doc.segments()] == ["title", "paragraph"]
+    assert doc.source == text
+    out = doc.render({s.id: s.text.replace("Cat", "CAT") for s in doc.segments()})
+    assert out == "# Title\n\nSee ![a cat](c.png \"CAT title\") here.\n"

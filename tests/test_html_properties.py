@@ -126,6 +126,7 @@ def test_generated_html_pseudo_keeps_structure(text: str) -> None:
 @settings(SETTINGS, max_examples=SHARD_EXAMPLES)
 @given(shards)
 @example("a<!--{{<script>}}")  # template syntax must not lock markup hidden by `<!--`
+@example("class=<!-->")  # an abrupt comment left as text stays as it is
 def test_broken_markup_never_crashes_and_keeps_structure(text: str) -> None:
     check_identity(text)
     check_pseudo(text)

@@ -6,12 +6,12 @@ Each adapter is a module with `NAME`, `SUFFIXES` and `segment(text, options)`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import import_module
 from pathlib import PurePath
 from types import ModuleType
 
-from hymt_cli.document import Document
+from hymt_cli.document import Document, without_kinds
 
 DEFAULT_FRONT_MATTER_KEYS = ("title", "description", "summary")
 
@@ -22,6 +22,8 @@ class SegmentOptions:
 
     front_matter_keys: tuple[str, ...] = DEFAULT_FRONT_MATTER_KEYS
     """Front-matter keys whose values are translated; all others are kept."""
+    skip_kinds: frozenset[str] = frozenset()
+    """Segment kinds to keep untranslated (e.g. `table_cell`, `alt`)."""
 
 
 FORMATS: dict[str, str] = {
@@ -70,4 +72,8 @@ def segment(
     text: str, format_name: str, options: SegmentOptions | None = None
 ) -> Document:
     """Parse `text` in `format_name` into a `Document`."""
-    return adapter(format_name).segment(text, options or SegmentOptions())
+    options = options or SegmentOptions()
+    document = adapter(format_name).segment(text, options)
+    if not options.skip_kinds:
+        return document
+    return replace(document, pieces=without_kinds(document.pieces, options.skip_kinds))

@@ -28,6 +28,7 @@ WHITESPACE = " \t\n\r\f"
 _WS_RUN_RE = re.compile(r"[ \t\n\r\f]+")
 TEMPLATE_RE = re.compile(r"\{\{[^<]*?\}\}|\{%[^<]*?%\}|\{#[^<]*?#\}")
 """Template syntax (Jinja, Liquid, Handlebars, Go templates) kept as is."""
+_ABRUPT_COMMENT_RE = re.compile(r"<!---?>")
 _REFERENCE_RE = re.compile(r"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
 """A character reference as `html.unescape` finds it (used in attribute values)."""
 
@@ -263,6 +264,8 @@ def _spans(group: list[Item]) -> list[Span]:
     shown = "".join(i.shown for i in group)
     found = [(m.start(), m.end(), "literal") for m in LOOKALIKE_RE.finditer(shown)]
     found += [(m.start(), m.end(), "template") for m in TEMPLATE_RE.finditer(shown)]
+    # `<!-->` that html.parser left as text is an (empty) comment to a browser
+    found += [(m.start(), m.end(), "literal") for m in _ABRUPT_COMMENT_RE.finditer(shown)]
     bounds = list(_bounds(group))
     spans: list[Span] = []
     for start, end, kind in sorted(found):
