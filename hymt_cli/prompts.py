@@ -136,6 +136,17 @@ def compose_default(request: Request) -> str:
     return prefix + formatted(request)
 
 
+def compose_english_first(request: Request) -> str:
+    """As `compose_default`, but plain text into a non-Chinese target always uses
+    XX_XX: int4 1.8B checkpoints answer the Chinese ZH_XX prompt in the wrong
+    language (a known field problem that the English template fixes)."""
+    plain_request = not (is_tagged(request.text) or request.context.strip() or request.terms)
+    if plain_request and not request.target.is_chinese:
+        return XX_XX.format(target_language=request.target.english,
+                            source_text=request.text)
+    return compose_default(request)
+
+
 def build_prompt(request: Request, compose: Composer = compose_default) -> str:
     """The user-turn text for `request` (no chat markup)."""
     return compose(request)

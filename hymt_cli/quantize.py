@@ -37,7 +37,7 @@ DEFAULT_SAMPLES = 256
 DEFAULT_SEQ_TOKENS = 256
 """Calibration lines are packed into sequences of at most this many tokens."""
 CALIBRATION_RESOURCE = "calibration.txt"
-INSTALL_HINT = "pip install gptqmodel optimum"
+INSTALL_HINT = "pip install 'hymt-cli[int4]'"
 # Files a model directory needs besides weights and config.json.
 _SIDE_FILES = (
     "tokenizer.json",
@@ -166,7 +166,8 @@ def _check_out(out: Path) -> Path:
     return out
 
 
-def _import_gptqmodel() -> Any:
+def import_gptqmodel() -> Any:
+    """The gptqmodel module, or a QuantizeError saying how to install it."""
     try:
         import gptqmodel
     except ImportError as error:
@@ -269,7 +270,7 @@ def _run_gptqmodel(
 ) -> None:
     for key, value in _GPTQMODEL_ENV.items():  # before gptqmodel reads them
         os.environ.setdefault(key, value)
-    gptqmodel = _import_gptqmodel()
+    gptqmodel = import_gptqmodel()
     config = gptqmodel.QuantizeConfig(**options)
     model = gptqmodel.GPTQModel.load(str(source), config, device=device)
     model.quantize(calibration, batch_size=1)
@@ -305,7 +306,7 @@ def quantize(
     lines = calibration_lines(calibration)
     for key, value in _GPTQMODEL_ENV.items():
         os.environ.setdefault(key, value)
-    _import_gptqmodel()  # fail before the tokenizer and model load
+    import_gptqmodel()  # fail before the tokenizer and model load
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(source)

@@ -1,32 +1,32 @@
-"""The `hf` engine: HY-MT1.5 on transformers, batched, with a shrinking KV cache."""
+"""The `hf` engine: HY-MT1.5 on transformers, batched, with a shrinking KV cache.
+
+Constructing the engine, its fingerprint and its token counts import no torch;
+the model is loaded on the first `translate_batch`, so a run that the translation
+memory answers completely never loads it.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from hymt_cli.engines.base import Request
-from hymt_cli.engines.hf_generate import Sampling, StepObserver, generate
-from hymt_cli.engines.hf_loading import (
-    load_model,
-    load_tokenizer,
-    pad_token_id,
-    pick_device,
-    pick_dtype,
-    set_threads,
-    stop_token_ids,
-)
+from hymt_cli.engines.hf_identity import TokenCounter, quantisation, read_config, revision
 from hymt_cli.models import DEFAULT_MODEL, resolve_model
 from hymt_cli.prompts import (
     Composer,
     build_prompt,
     compose_default,
+    compose_english_first,
     is_tagged,
     parse_answer,
 )
+
+if TYPE_CHECKING:
+    import torch
+
+    from hymt_cli.engines.hf_generate import StepObserver
 
 logger = logging.getLogger(__name__)
 
@@ -52,18 +52,21 @@ class HFEngine:
         max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
         threads: int | None = None,
         seed: int | None = None,
-        compose: Composer = compose_default,
+        compose: Composer | None = None,
         attn_implementation: str | None = None,
+        template: str = "auto",
     ) -> None:
         self.resolved = resolve_model(model)  # fails fast, before any document work
-        self.device = pick_device(device)
-        self.dtype = pick_dtype(dtype, self.device)
-        self.sampling = Sampling(seed=seed) if sampling else None
-        self.batch_size = batch_size or (8 if self.device.type == "cpu" else 32)
+        self.config = read_config(self.resolved.path)
+        self.device_name, self.dtype_name = device, dtype
+        self.sampling_on, self.seed = sampling, seed
+        self.requested_batch_size = batch_size
         self.max_new_tokens = max_new_tokens
         self.threads = threads
-        self.compose = compose
+        self.compose = compose or self._default_composer(template)
+        self.template = template
         self.attn_implementation = attn_implementation
+        self.count_tokens = TokenCounter(self.resolved.path)
         self.observer: StepObserver | None = None
         """Optional hook called at every decode step (tests, benchmarks)."""
         self.tokenizer: Any = None
@@ -71,19 +74,45 @@ class HFEngine:
         self.stop_ids: frozenset[int] = frozenset()
         self.pad_id = 0
 
+    def _default_composer(self, template: str) -> Composer:
+        """Official template choice, except for int4 1.8B checkpoints where the
+        Chinese template is known to yield the wrong target language (`auto`)."""
+        if template not in ("auto", "official", "english"):
+            raise ValueError(f"unknown template choice {template!r} (auto, official, english)")
+        small_int4 = quantisation(self.config).startswith("gptq") and self.config.get(
+            "hidden_size", 0) <= 2048
+        english = template == "english" or (template == "auto" and small_int4)
+        return compose_english_first if english else compose_default
+
+    @property
+    def fingerprint(self) -> str:
+        """Everything about this engine that shapes its answers, for memory keys."""
+        model = self.resolved.repo_id or self.resolved.path.name
+        decoding = f"sampling-{self.seed}" if self.sampling_on else "greedy"
+        composer = getattr(self.compose, "__name__", "custom")
+        return ":".join(("hf", model, revision(self.resolved), quantisation(self.config),
+                         self.dtype_name, decoding, composer))
+
     def load(self) -> None:
         """Load tokenizer and model once; later calls do nothing."""
         if self.model is not None:
             return
-        threads = set_threads(self.threads)
+        from hymt_cli.engines.hf_generate import Sampling
+        from hymt_cli.engines import hf_loading as hl
+
+        threads = hl.set_threads(self.threads)
+        self.device = hl.pick_device(self.device_name)
+        self.dtype = hl.pick_dtype(self.dtype_name, self.device)
+        self.sampling = Sampling(seed=self.seed) if self.sampling_on else None
+        self.batch_size = self.requested_batch_size or hl.default_batch_size(
+            self.device, self.config)
         path = self.resolved.path
-        logger.info(
-            "loading %s on %s (%s, %d threads)", path, self.device, self.dtype, threads
-        )
-        self.tokenizer = load_tokenizer(path)
-        self.model = load_model(path, self.device, self.dtype, self.attn_implementation)
-        self.stop_ids = stop_token_ids(self.tokenizer, self.model.generation_config)
-        self.pad_id = pad_token_id(self.tokenizer)
+        logger.info("loading %s on %s (%s, %s, %d threads)", path, self.device,
+                    self.dtype, quantisation(self.config), threads)
+        self.tokenizer = hl.load_tokenizer(path)
+        self.model = hl.load_model(path, self.device, self.dtype, self.attn_implementation)
+        self.stop_ids = hl.stop_token_ids(self.tokenizer, self.model.generation_config)
+        self.pad_id = hl.pad_token_id(self.tokenizer)
 
     def prompt_text(self, request: Request) -> str:
         """The user-turn text for `request`."""
@@ -131,6 +160,8 @@ class HFEngine:
     def _generate(
         self, prompts: list[list[int]], requests: list[Request]
     ) -> list[list[int]]:
+        from hymt_cli.engines.hf_generate import generate
+
         assert self.model is not None
         return generate(
             self.model,

@@ -66,14 +66,67 @@ def load_tokenizer(path: Path) -> Any:
 def load_model(
     path: Path, device: torch.device, dtype: torch.dtype, attn: str | None = None
 ) -> torch.nn.Module:
-    """The causal LM in eval mode on `device`; quantisation comes from its config."""
+    """The causal LM in eval mode on `device`; quantisation comes from its config.
+
+    GPTQ checkpoints go through gptqmodel, which picks its kernel at load time for
+    the device it is given, so they are placed by `device_map` and never moved.
+    """
     from transformers import AutoModelForCausalLM
+
+    from hymt_cli.quantize import is_gptq_checkpoint
 
     options: dict[str, Any] = {"dtype": dtype}
     if attn is not None:
         options["attn_implementation"] = attn
-    model = AutoModelForCausalLM.from_pretrained(path, **options)
-    return model.to(device).eval()
+    if not is_gptq_checkpoint(path):
+        return AutoModelForCausalLM.from_pretrained(path, **options).to(device).eval()
+    _require_gptq_runtime(device)
+    if device.type == "cuda" and dtype == torch.float32:
+        options["dtype"] = torch.float16  # the fast int4 kernels take fp16/bf16 only
+    model = AutoModelForCausalLM.from_pretrained(path, device_map=str(device), **options)
+    return model.eval()
+
+
+def _require_gptq_runtime(device: torch.device) -> None:
+    from hymt_cli.quantize import QuantizeError, import_gptqmodel
+
+    if device.type not in ("cpu", "cuda"):
+        raise QuantizeError(f"GPTQ int4 checkpoints run on cpu or cuda, not {device.type}"
+                            " (try --device cpu)")
+    import_gptqmodel()
+    try:
+        import optimum  # noqa: F401
+    except ImportError:
+        raise QuantizeError("loading a GPTQ checkpoint needs optimum: "
+                            "pip install 'hymt-cli[int4]'") from None
+
+
+KV_RESERVE = 0.5
+"""Share of free memory the KV cache of one batch may take."""
+TYPICAL_SEQUENCE = 768
+"""Prompt plus answer tokens assumed per row when sizing batches."""
+
+
+def default_batch_size(device: torch.device, config: dict[str, Any]) -> int:
+    """Rows per batch from free memory and the KV cache a row needs (1-64; at most
+    8 on CPU, where compute, not memory, is the limit)."""
+    heads = config.get("num_key_value_heads") or config.get("num_attention_heads", 1)
+    head_dim = config.get("head_dim") or config.get("hidden_size", 1) // config.get(
+        "num_attention_heads", 1)
+    per_token = 2 * config.get("num_hidden_layers", 1) * heads * head_dim * 2  # bf16
+    free = _free_memory(device)
+    rows = int(free * KV_RESERVE) // max(1, per_token * TYPICAL_SEQUENCE)
+    return max(1, min(rows, 8 if device.type == "cpu" else 64))
+
+
+def _free_memory(device: torch.device) -> int:
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free)
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
 
 
 def _as_ids(value: int | Iterable[int] | None) -> set[int]:
