@@ -1,7 +1,9 @@
 """The `hymt` command line: parse options, build a frozen config, call the library.
 
-Exit codes: 0 success, 1 some inputs failed (the others are still written),
-2 usage error (bad option, unknown language, engine or format, no inputs found).
+Exit codes: 0 success, 1 some inputs failed (the others are still written) or
+`--check` found missing or stale outputs, 2 usage error (bad option, unknown
+language, engine or format, bad project file, glossary or memory file, model not
+found, no inputs found).
 Documents go to stdout, diagnostics to stderr; tracebacks only with `--debug`.
 """
 
@@ -18,15 +20,13 @@ from typing import Annotated, Any
 
 import typer
 
-from hymt_cli import __version__
+from hymt_cli import __version__, cli_config, progress
+from hymt_cli.cli_memory import memory_app
 from hymt_cli.documents import DEFAULT_FRONT_MATTER_KEYS, SegmentOptions
 from hymt_cli.fileio import STDIN, InputError, Source
-from hymt_cli.languages import LANGUAGES, Language, UnknownLanguage, resolve
+from hymt_cli.languages import LANGUAGES
 from hymt_cli.run import (
     EngineError,
-    Outcome,
-    RunConfig,
-    Summary,
     UsageError,
     check_options,
     load_document,
@@ -38,8 +38,10 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 EXIT_CODES = (
-    "Exit codes: 0 success; 1 some inputs failed (the others are still written); "
-    "2 usage error (bad option, unknown language, engine or format, no inputs found)."
+    "Exit codes: 0 success; 1 some inputs failed (the others are still written) or "
+    "--check found missing or stale outputs; 2 usage error (bad option, language, "
+    "engine, format, project file, glossary or memory file; model not found; no "
+    "inputs found)."
 )
 
 app = typer.Typer(
@@ -50,6 +52,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(memory_app, name="memory")
 
 OUT_HELP = (
     "Output pattern with {dir} {stem} {lang} {suffix} {relpath} "
@@ -66,24 +69,37 @@ def _opt(*names: str, metavar: str, help: str) -> typer.models.OptionInfo:
 
 
 Paths = Annotated[
-    list[str], typer.Argument(metavar="PATH", help="Files, directories, globs or -.")
+    list[str] | None,
+    typer.Argument(
+        metavar="PATH",
+        help="Files, directories, globs or -; none: the project's sources.",
+        show_default=False,
+    ),
 ]
 Path1 = Annotated[
     str, typer.Argument(metavar="PATH", help="A document, or - for stdin.")
 ]
-To = Annotated[str, _opt("--to", metavar="LANG", help="Target language code.")]
+To = Annotated[
+    str | None,
+    _opt("--to", metavar="LANG[,LANG]", help="Target language(s), comma-separated."),
+]
 From = Annotated[
     str | None, _opt("--from", metavar="LANG", help="Source language (optional).")
 ]
 EngineName = Annotated[
-    str, _opt("--engine", metavar="NAME", help="Engine: hf, pseudo or identity.")
+    str | None,
+    _opt("--engine", metavar="NAME", help="Engine: hf (default), pseudo or identity."),
 ]
 Out = Annotated[str | None, _opt("--out", metavar="PATTERN", help=OUT_HELP)]
 Format = Annotated[str | None, _opt("--format", metavar="FORMAT", help=FORMAT_HELP)]
 Encoding = Annotated[str | None, _opt("--encoding", metavar="ENC", help=ENCODING_HELP)]
-Keys = Annotated[str, _opt("--front-matter-keys", metavar="KEYS", help=KEYS_HELP)]
+Keys = Annotated[
+    str | None, _opt("--front-matter-keys", metavar="KEYS", help=KEYS_HELP)
+]
 BatchSize = Annotated[
-    int, typer.Option("--batch-size", min=1, metavar="N", help="Segments per batch.")
+    str | None,
+    _opt("--batch-size", metavar="N|auto",
+         help="Segments per engine call; auto: the engine's default."),
 ]
 Model = Annotated[
     str | None,
@@ -93,11 +109,77 @@ Device = Annotated[
     str | None,
     _opt("--device", metavar="DEVICE", help="hf engine: auto, cpu, cuda or mps."),
 ]
+Dtype = Annotated[
+    str | None,
+    _opt("--dtype", metavar="DTYPE", help="hf engine: auto, bf16, fp16 or fp32."),
+]
+Sampling = Annotated[
+    bool | None,
+    typer.Option("--sampling/--greedy",
+                 help="hf engine: Tencent's recommended sampling (default greedy).",
+                 show_default=False),
+]
+Threads = Annotated[
+    int | None,
+    typer.Option("--threads", min=1, metavar="N", help="hf engine: CPU threads."),
+]
+MaxNew = Annotated[
+    int | None,
+    typer.Option("--max-new-tokens", min=1, metavar="N",
+                 help="hf engine: cap on generated tokens per segment."),
+]
+ContextTokens = Annotated[
+    int | None,
+    typer.Option("--context-tokens", min=0, metavar="N",
+                 help="Preceding text given as context, in tokens (default 128)."),
+]
+MaxSegment = Annotated[
+    int | None,
+    typer.Option("--max-segment-tokens", min=0, metavar="N",
+                 help="Split longer segments at sentences (default 256; 0: never)."),
+]
 Glossaries = Annotated[
     list[str] | None, _opt("--glossary", metavar="FILE", help=GLOSSARY_HELP)
 ]
+Strict = Annotated[
+    bool | None,
+    typer.Option("--strict-glossary/--lenient-glossary", show_default=False,
+                 help="A glossary miss fails that document (not written)."),
+]
+Exclude = Annotated[
+    list[str] | None,
+    _opt("--exclude", metavar="PATTERN",
+         help="Leave out matching sources; repeatable."),
+]
+MemoryPath = Annotated[
+    str | None,
+    _opt("--memory", metavar="PATH",
+         help="Translation memory (default .hymt/memory.sqlite, or $HYMT_MEMORY)."),
+]
+NoMemory = Annotated[
+    bool, typer.Option("--no-memory", help="Neither read nor write the memory.")
+]
+ConfigFile = Annotated[
+    str | None,
+    _opt("--config", metavar="FILE", help="Project file (default: nearest hymt.toml)."),
+]
+Check = Annotated[
+    bool, typer.Option("--check", help="Exit 1 when outputs are missing or stale.")
+]
+DryRun = Annotated[
+    bool, typer.Option("--dry-run", help="Count what would be translated; no writes.")
+]
+Prune = Annotated[
+    bool, typer.Option("--prune", help="Delete outputs whose source is gone.")
+]
+Json = Annotated[
+    bool, typer.Option("--json", help="Print a JSON run summary on stdout.")
+]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
 Quiet = Annotated[bool, typer.Option("--quiet", help="Print errors only.")]
+Verbose = Annotated[
+    bool, typer.Option("--verbose", help="Also print every per-segment problem.")
+]
 DEFAULT_KEYS = ",".join(DEFAULT_FRONT_MATTER_KEYS)
 
 
@@ -121,41 +203,107 @@ def _root(
 
 @app.command(epilog=EXIT_CODES)
 def translate(
-    paths: Paths,
-    to: To,
+    paths: Paths = None,
+    to: To = None,
     source: From = None,
-    engine: EngineName = "hf",
+    engine: EngineName = None,
     out: Out = None,
     format_name: Format = None,
     encoding: Encoding = None,
-    keys: Keys = DEFAULT_KEYS,
-    batch_size: BatchSize = 16,
+    keys: Keys = None,
+    batch_size: BatchSize = None,
     model: Model = None,
     device: Device = None,
+    dtype: Dtype = None,
+    sampling: Sampling = None,
+    threads: Threads = None,
+    max_new_tokens: MaxNew = None,
+    context_tokens: ContextTokens = None,
+    max_segment_tokens: MaxSegment = None,
     glossary: Glossaries = None,
+    strict_glossary: Strict = None,
+    exclude: Exclude = None,
+    memory: MemoryPath = None,
+    no_memory: NoMemory = False,
+    config_file: ConfigFile = None,
+    check: Check = False,
+    dry_run: DryRun = False,
+    prune: Prune = False,
+    json_out: Json = False,
     debug: Debug = False,
     quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> int:
-    """Translate documents; each is written beside its source unless --out says."""
+    """Translate documents (or the project's sources) into one or more languages."""
     with _logging(debug):
-        config = RunConfig(
-            paths=tuple(paths),
-            target=_language(to),
-            source=_language(source) if source else None,
-            engine=engine,
-            out=out,
-            format=format_name,
-            encoding=encoding,
-            options=_options(keys),
-            batch_size=batch_size,
-            engine_options=_engine_options(model=model, device=device),
-            glossaries=tuple(glossary or ()),
-        )
-        printer = Printer(debug=debug, quiet=quiet)
+        if check and dry_run:
+            raise UsageError("--check and --dry-run cannot be combined")
+        flags = {
+            "sources": tuple(paths or ()), "targets": (to,) if to else None,
+            "source": source, "engine": engine, "out": out, "format": format_name,
+            "encoding": encoding, "front_matter_keys": _keys(keys),
+            "batch_size": batch_size, "model": model, "device": device,
+            "dtype": dtype, "sampling": sampling, "context_tokens": context_tokens,
+            "max_segment_tokens": max_segment_tokens,
+            "glossaries": tuple(glossary or ()), "strict_glossary": strict_glossary,
+            "exclude": tuple(exclude or ()), "memory": memory,
+        }
+        extra = {"threads": threads, "max_new_tokens": max_new_tokens,
+                 "no_memory": no_memory, "prune": prune,
+                 "mode": "check" if check else "dry-run" if dry_run else "translate"}
+        config = cli_config.build(flags, cli_config.load_project(config_file), extra)
+        if json_out and STDIN in config.paths:
+            raise UsageError("--json cannot be combined with '-' (stdout is the "
+                             "document)")
+        watcher = progress.watcher(quiet=quiet, verbose=verbose, debug=debug)
         stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-        summary = translate_inputs(config, stdin, stdout, printer.outcome)
-        printer.summary(summary)
+        try:
+            summary = translate_inputs(config, stdin, stdout, watcher)
+        finally:
+            if isinstance(watcher, progress.Bar):
+                watcher.bar.stop()
+        watcher.finish(summary)
+        if json_out:
+            data = progress.summary_json(summary)
+            sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def _keys(keys: str | None) -> tuple[str, ...] | None:
+    if keys is None:
+        return None
+    return tuple(k.strip() for k in keys.split(",") if k.strip())
+
+
+@app.command()
+def quantize(
+    model: Annotated[str, typer.Argument(metavar="MODEL",
+                                         help="Model alias, hub id or directory.")],
+    out: Annotated[Path, typer.Argument(metavar="OUT", help="New output directory.")],
+    bits: Annotated[int, typer.Option("--bits", min=2, max=8, help="Weight bits.")] = 4,
+    group_size: Annotated[int, typer.Option("--group-size", metavar="N",
+                                            help="Weights per scale.")] = 128,
+    calibration: Annotated[list[Path] | None, _opt(
+        "--calibration", metavar="FILE", help="Calibration text; repeatable.")] = None,
+    desc_act: Annotated[bool, typer.Option(
+        "--desc-act", help="Quantise columns by decreasing activation.")] = False,
+    samples: Annotated[int | None, typer.Option(
+        "--samples", min=1, metavar="N", help="Calibration sequences.")] = None,
+    device: Device = None,
+    debug: Debug = False,
+) -> int:
+    """Quantise a model to a GPTQ int4 checkpoint usable with --model OUT."""
+    from hymt_cli import quantize as q
+
+    with _logging(debug):
+        options: dict[str, Any] = {"bits": bits, "group_size": group_size,
+                                   "calibration": calibration or None,
+                                   "device": device or "auto", "desc_act": desc_act}
+        if samples is not None:
+            options["samples"] = samples
+        written = q.quantize(model, out, **options)
+        Printer.line(f"wrote {written}")
+        return EXIT_OK
 
 
 @app.command()
@@ -163,7 +311,8 @@ def segments(
     path: Path1,
     format_name: Format = None,
     encoding: Encoding = None,
-    keys: Keys = DEFAULT_KEYS,
+    keys: Annotated[str, _opt("--front-matter-keys", metavar="KEYS", help=KEYS_HELP)]
+    = DEFAULT_KEYS,
     debug: Debug = False,
 ) -> int:
     """Print a document's segments as JSON lines (id, kind, text)."""
@@ -175,7 +324,7 @@ def segments(
                 source, format_name, encoding, _options(keys), sys.stdin.buffer
             )
         except InputError as error:
-            Printer(debug=debug).error(error)
+            progress.Lines(debug=debug).error(error)
             return EXIT_FAILED
         for seg in document.segments():
             row = {"id": seg.id, "kind": seg.kind, "text": seg.text}
@@ -196,17 +345,6 @@ def languages() -> int:
     return EXIT_OK
 
 
-def _language(code: str) -> Language:
-    try:
-        return resolve(code)
-    except UnknownLanguage as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _engine_options(**given: str | None) -> tuple[tuple[str, str], ...]:
-    return tuple((k, v) for k, v in given.items() if v is not None)
-
-
 def _options(keys: str) -> SegmentOptions:
     names = tuple(k.strip() for k in keys.split(",") if k.strip())
     return SegmentOptions(front_matter_keys=names)
@@ -219,47 +357,7 @@ def _existing(path: str) -> Source:
 
 
 class Printer:
-    """Writes per-file diagnostics to stderr."""
-
-    def __init__(self, debug: bool = False, quiet: bool = False) -> None:
-        self.debug, self.quiet = debug, quiet
-
-    def outcome(self, outcome: Outcome) -> None:
-        """Report one input's outcome: an error, or a summary line and warnings."""
-        if outcome.error is not None:
-            self.error(outcome.error, outcome.cause)
-            return
-        report = outcome.report
-        if self.quiet or report is None:
-            return
-        for problem in report.problems:
-            self.line(f"warning: {outcome.name}: {problem}")
-        for miss in report.glossary_misses:
-            self.line(f"warning: {outcome.name}: glossary term not used: {miss}")
-        where = outcome.output or f"{outcome.name} to stdout"
-        verb = "translated" if outcome.status == "stdout" else outcome.status
-        self.line(
-            f"{verb} {where} ({report.segments} segments, {report.translated} "
-            f"translated, {report.fallbacks} fallbacks)"
-        )
-
-    def error(self, error: InputError, cause: BaseException | None = None) -> None:
-        """Print `Error: <path>: <problem>`, a hint, and a traceback with --debug."""
-        self.line(f"Error: {error.path}: {error.problem}")
-        if error.hint:
-            self.line(f"  hint: {error.hint}")
-        if self.debug and cause is not None:
-            traceback.print_exception(cause, file=sys.stderr)
-
-    def summary(self, summary: Summary) -> None:
-        """A closing line when several inputs were handled."""
-        if self.quiet or len(summary.outcomes) < 2:
-            return
-        counts = summary.counts()
-        labels = {"wrote": "written", "unchanged": "unchanged", "stdout": "to stdout",
-                  "failed": "failed"}
-        parts = [f"{counts[k]} {label}" for k, label in labels.items()]
-        self.line("done: " + ", ".join(p for p in parts if not p.startswith("0 ")))
+    """Diagnostics outside a translate run: one line to stderr."""
 
     @staticmethod
     def line(text: str) -> None:
@@ -295,16 +393,38 @@ def run(argv: list[str]) -> int:
         Printer.line("Error: aborted")
         return EXIT_FAILED
     except InputError as error:
-        Printer(debug=debug).error(error)
+        progress.Lines(debug=debug).error(error)
         return EXIT_FAILED
-    except EngineError as exc:
-        return _failure(str(exc), exc, debug)
     except Exception as exc:
-        if _is_click_error(exc):
-            return _click_error(exc)
-        # a bug: one line, the traceback only with --debug
-        return _failure(f"unexpected {type(exc).__name__}: {exc}", exc, debug)
+        return _known_error(exc, debug)
     return int(result or 0)
+
+
+def _known_error(exc: Exception, debug: bool) -> int:
+    """Map an exception to its one-line message and exit code."""
+    from hymt_cli.glossary import GlossaryError
+    from hymt_cli.memory import MemoryFileError
+    from hymt_cli.memory_io import MemoryImportError
+    from hymt_cli.models import ModelNotFound
+    from hymt_cli.project import ConfigError
+    from hymt_cli.quantize import QuantizeError
+
+    if _is_click_error(exc):
+        return _click_error(exc)
+    usage = (ConfigError, GlossaryError, ModelNotFound, MemoryFileError)
+    if isinstance(exc, usage):
+        return _one_line(str(exc), exc, debug, EXIT_USAGE)
+    if isinstance(exc, (QuantizeError, MemoryImportError, EngineError)):
+        return _one_line(str(exc), exc, debug, EXIT_FAILED)
+    # a bug: one line, the traceback only with --debug
+    return _failure(f"unexpected {type(exc).__name__}: {exc}", exc, debug)
+
+
+def _one_line(message: str, exc: BaseException, debug: bool, code: int) -> int:
+    Printer.line(f"Error: {message.splitlines()[0] if message else type(exc).__name__}")
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    return code
 
 
 def _is_click_error(exc: Exception) -> bool:

@@ -8,14 +8,16 @@ the caller can report it and go on with the other inputs.
 from __future__ import annotations
 
 import codecs
+import fnmatch
 import glob
 import logging
 import os
+import re
 import string
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from hymt_cli.documents import SUFFIXES
 from hymt_cli.languages import LANGUAGES
@@ -237,15 +239,77 @@ def _explicit(arg: str) -> Source | InputError:
 
 def _expand(pattern: str, any_suffix: bool) -> list[Source | InputError]:
     found: list[Source | InputError] = []
+    root = glob_root(pattern)
     for match in sorted(glob.glob(pattern, recursive=True)):
         path = Path(match)
         if path.is_dir():
             found.extend(Source(p, path, walked=True) for p in walk(path))
         elif (any_suffix or is_document(path)) and not is_previous_output(path):
-            found.append(Source(path, walked=True))
+            found.append(Source(path, root, walked=True))
     if not found:
         return [InputError(pattern, "no documents match this pattern")]
     return found
+
+
+def glob_root(pattern: str) -> Path | None:
+    """The folder before a glob's first magic component (`{relpath}` starts there)."""
+    parts = Path(pattern).parts
+    literal = []
+    for part in parts[:-1]:
+        if has_magic(part):
+            break
+        literal.append(part)
+    return Path(*literal) if literal else None
+
+
+def excluded(path: Path, patterns: tuple[str, ...], root: Path) -> bool:
+    """Whether `path` (or a folder above it), relative to `root`, matches a pattern.
+
+    Patterns are fnmatch-style, where `*` also crosses `/`: `drafts/*`, `*.tmp.md`.
+    """
+    if not patterns:
+        return False
+    try:
+        rel = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        rel = path.as_posix()
+    prefixes = [rel] + [p.as_posix() for p in PurePosixPath(rel).parents][:-1]
+    return any(fnmatch.fnmatchcase(p, pat) for p in prefixes for pat in patterns)
+
+
+def pattern_regex(pattern: str, lang: str) -> re.Pattern[str]:
+    """A regex matching the paths an output pattern yields for target `lang`.
+
+    Each field but `{lang}` is a named group, so a match tells where its source was.
+    """
+    fields = {"stem": "[^/]+", "suffix": r"\.[^/.]+", "dir": ".+", "relpath": ".+"}
+    out: list[str] = []
+    for literal, name, _, _ in string.Formatter().parse(os.path.normpath(pattern)):
+        out.append(re.escape(literal))
+        if name == "lang":
+            out.append(re.escape(lang))
+        elif name is not None and f"(?P<{name}>" in "".join(out):
+            out.append(f"(?P={name})")
+        elif name is not None:
+            out.append(f"(?P<{name}>{fields[name]})")
+    return re.compile("".join(out))
+
+
+def source_candidates(match: re.Match[str], roots: set[Path]) -> list[Path]:
+    """Where the source of an output matched by `pattern_regex` would be."""
+    found = match.groupdict()
+    if "relpath" in found:
+        return [root / found["relpath"] for root in roots]
+    if {"dir", "stem", "suffix"} <= found.keys():
+        return [Path(found["dir"], found["stem"] + found["suffix"])]
+    return []
+
+
+def pattern_base(pattern: str) -> Path:
+    """The folder an output pattern's paths all lie under (its literal prefix)."""
+    head = pattern.split("{", 1)[0]
+    base = Path(head) if head.endswith("/") else Path(head).parent
+    return base if str(base) else Path(".")
 
 
 def _dedupe(found: list[Source | InputError]) -> list[Source | InputError]:

@@ -154,12 +154,14 @@ class _Run:
         self.waiting: dict[int, int] = {}
         self.queue: list[_Unit] = []
         self.order: list[int] = []
+        self.added = 0
         self.count_tokens = getattr(engine, "count_tokens", _approximate_tokens)
         self.fingerprint: str = getattr(engine, "fingerprint", engine.name)
 
     def add(self, job: Job) -> None:
         """Queue every segment of `job`."""
-        index = len(self.order)
+        index = self.added
+        self.added += 1
         self.order.append(index)
         report, translations = Report(job.name), {}
         self.jobs[index] = (job, report, translations)

@@ -1,18 +1,22 @@
 """Translate a set of inputs: discover, read, segment, translate, write.
 
 `translate_inputs` is what `hymt translate` calls. It checks every input and
-output path before any engine work, isolates failures per file and reports each
-file's outcome through a callback as soon as it is known.
+output path before any engine work, segments each input once for all targets,
+isolates failures per file and reports each outcome to a `Watcher` as soon as it
+is known. `--check` and `--dry-run` go through the same planning and render from
+the translation memory alone (see `hymt_cli.run_modes`).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from hymt_cli import engines
 from hymt_cli.document import Document
@@ -31,15 +35,23 @@ from hymt_cli.fileio import (
     check_pattern,
     decode,
     discover,
+    excluded,
     output_path,
     read_source,
-    write_atomic,
 )
 from hymt_cli.glossary import GlossaryError, load_all
 from hymt_cli.languages import Language
-from hymt_cli.pipeline import Job, Report, Settings, translate
+from hymt_cli.memory import TranslationMemory
+from hymt_cli.models import ModelNotFound
+from hymt_cli.pipeline import Job, Report, Settings
 
 log = logging.getLogger(__name__)
+
+MODES = ("translate", "check", "dry-run")
+"""What a run does: translate and write, compare outputs with memory, or count."""
+
+NO_MEMORY_ENGINES = frozenset({"identity"})
+"""Engines whose answers are never looked up in nor written to the memory."""
 
 
 class UsageError(Exception):
@@ -56,7 +68,8 @@ class RunConfig:
 
     paths: tuple[str, ...]
     """Path arguments: files, directories, globs or `-`."""
-    target: Language
+    targets: tuple[Language, ...]
+    """Target languages; each input gets one output per target."""
     source: Language | None = None
     engine: str = "hf"
     out: str | None = None
@@ -66,28 +79,55 @@ class RunConfig:
     encoding: str | None = None
     """Forced input encoding; None means UTF-8 or what a BOM says."""
     options: SegmentOptions = field(default_factory=SegmentOptions)
-    batch_size: int = 16
-    engine_options: tuple[tuple[str, str], ...] = ()
-    """Options for the engine factory, e.g. (("model", "path/to/dir"),)."""
+    batch_size: int | None = None
+    """Segments per engine call; None: the engine's own batch size (or 16)."""
+    engine_options: tuple[tuple[str, Any], ...] = ()
+    """Typed options for the engine factory, e.g. (("model", "dir"), ("threads", 1))."""
     glossaries: tuple[str, ...] = ()
     """Glossary files (.tsv, .csv, .json) whose terms are enforced."""
+    strict_glossary: bool = False
+    """A glossary miss fails the document (not written)."""
+    context_tokens: int = 128
+    max_segment_tokens: int = 256
+    memory: Path | None = None
+    """The translation memory file; None: no memory."""
+    exclude: tuple[str, ...] = ()
+    """Patterns of sources to leave out, relative to `root`."""
+    root: Path | None = None
+    """The project folder (the configuration file's); None: the working directory."""
+    mode: str = "translate"
+    """translate, check or dry-run (see MODES)."""
+    prune: bool = False
+    """Delete outputs whose source is gone (listed first; dry-run only lists)."""
+
+    @property
+    def target(self) -> Language:
+        """The first target language."""
+        return self.targets[0]
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What happened to one input."""
+    """What happened to one input for one target."""
 
     name: str
     """The input as messages name it."""
     status: str
-    """wrote, unchanged, stdout or failed."""
+    """wrote, unchanged, stdout, failed; current, stale, missing (--check);
+    planned (--dry-run)."""
     output: str = ""
-    """Where the translation went (empty for stdout and failures)."""
+    """Where the translation goes (empty for stdout and failures)."""
     report: Report | None = None
     error: InputError | None = None
     """Why it failed (status failed)."""
     cause: BaseException | None = None
     """The exception behind an unexpected failure, for `--debug`."""
+    target: str = ""
+    """The target language code ('' when the input failed before that)."""
+    pending: int = 0
+    """Segments not in the memory (--dry-run, --check)."""
+    tokens: int = 0
+    """Approximate source tokens of the pending segments."""
 
 
 @dataclass(slots=True)
@@ -95,28 +135,54 @@ class Summary:
     """The outcomes of a run, in the order they happened."""
 
     outcomes: list[Outcome] = field(default_factory=list)
+    elapsed: float = 0.0
+    """Seconds the run took."""
+    pruned: list[str] = field(default_factory=list)
+    """Outputs deleted (or, in a dry run, that would be) by --prune."""
+    mode: str = "translate"
 
     @property
     def failed(self) -> int:
-        """How many inputs failed."""
-        return sum(o.status == "failed" for o in self.outcomes)
+        """How many outcomes are failures (stale or missing ones in --check)."""
+        bad = {"failed", "stale", "missing"}
+        return sum(o.status in bad for o in self.outcomes)
 
     def counts(self) -> Counter[str]:
         """Outcomes per status."""
         return Counter(o.status for o in self.outcomes)
 
 
+class Watcher(Protocol):
+    """Receives a run's progress (see `hymt_cli.progress`)."""
+
+    def start(self, files: int, segments: int) -> None:
+        """The run knows its work: outputs to make and segments in them."""
+
+    def advance(self, segments: int, tokens: int) -> None:
+        """The engine answered `segments` segments of about `tokens` tokens."""
+
+    def outcome(self, outcome: Outcome) -> None:
+        """One output is done (or failed)."""
+
+    def note(self, text: str) -> None:
+        """A line worth showing (e.g. an output pruned)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Planned:
-    """An input with its output path (None for stdin)."""
+    """An input with its target and output path (None for stdout)."""
 
     source: Source
+    target: Language
     output: Path | None
 
 
-Notify = Callable[[Outcome], None]
-Loaded = tuple[Job, Decoded, Planned]
-"""An input read and segmented, ready for the engine."""
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """One input read and segmented, with one job per target."""
+
+    decoded: Decoded
+    jobs: tuple[tuple[Job, Planned], ...]
 
 
 def check_config(config: RunConfig) -> None:
@@ -130,8 +196,16 @@ def check_config(config: RunConfig) -> None:
             check_pattern(config.out)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-    if config.batch_size < 1:
-        raise UsageError("--batch-size must be at least 1")
+    if not config.targets:
+        raise UsageError("no target language: pass --to or set targets in hymt.toml")
+    if config.mode not in MODES:
+        raise UsageError(f"unknown mode {config.mode!r}")
+    if "-" in config.paths and (len(config.targets) > 1 or config.mode != "translate"):
+        raise UsageError("'-' (standard input) takes one --to and no --check/--dry-run")
+    for name in ("batch_size", "context_tokens", "max_segment_tokens"):
+        value = getattr(config, name)
+        if value is not None and value < (1 if name == "batch_size" else 0):
+            raise UsageError(f"--{name.replace('_', '-')} is out of range: {value}")
 
 
 def check_options(format_name: str | None, encoding: str | None) -> None:
@@ -147,41 +221,71 @@ def check_options(format_name: str | None, encoding: str | None) -> None:
 
 
 def translate_inputs(
-    config: RunConfig, stdin: BinaryIO, stdout: BinaryIO, notify: Notify
+    config: RunConfig, stdin: BinaryIO, stdout: BinaryIO, watcher: Watcher
 ) -> Summary:
-    """Translate every input of `config`; raises `UsageError` or `EngineError`."""
+    """Run `config` (translate, check or dry-run); raises `UsageError`/`EngineError`."""
+    from hymt_cli import run_modes
+
+    began = time.monotonic()
     check_config(config)
-    settings = pipeline_settings(config)
-    summary = Summary()
+    glossary_settings = pipeline_settings(config)
+    summary = Summary(mode=config.mode)
 
     def report(outcome: Outcome) -> None:
         summary.outcomes.append(outcome)
-        notify(outcome)
+        watcher.outcome(outcome)
 
     planned = plan(config, report)
-    loaded = [one for p in planned if (one := _load(p, config, stdin, report))]
-    if not loaded:
-        return summary
-    engine = _start_engine(config.engine, dict(config.engine_options))
-    results = _translate_all(loaded, engine, settings)
-    for (job, decoded, item), result in zip(loaded, results):
-        report(_finish(job, decoded, item, result, stdout))
+    loaded = load_all_inputs(planned, config, stdin, report)
+    if loaded:
+        engine = start_engine(config.engine, dict(config.engine_options))
+        with open_memory(config) as memory:
+            settings = run_modes.settings_for(glossary_settings, config, engine, memory)
+            run_modes.run(config, loaded, engine, settings, stdout, report, watcher)
+    if config.prune:
+        summary.pruned = run_modes.prune(config, planned, watcher)
+    summary.elapsed = time.monotonic() - began
     return summary
 
 
 def pipeline_settings(config: RunConfig) -> Settings:
-    """The pipeline settings of a run; raises `UsageError` for a bad glossary."""
+    """The pipeline settings of a run (no memory yet); `UsageError` for a glossary."""
     try:
         glossary = load_all(Path(p) for p in config.glossaries)
     except GlossaryError as exc:
         raise UsageError(str(exc)) from None
-    return Settings(batch_size=config.batch_size, glossary=glossary)
+    return Settings(
+        batch_size=config.batch_size or 16,
+        context_tokens=config.context_tokens,
+        glossary=glossary,
+        max_segment_tokens=config.max_segment_tokens,
+    )
 
 
-def plan(config: RunConfig, report: Notify) -> list[Planned]:
+@contextmanager
+def open_memory(config: RunConfig) -> Iterator[TranslationMemory | None]:
+    """The run's memory, opened once; None when off, or not there for a check."""
+    path = config.memory
+    if path is None or config.engine in NO_MEMORY_ENGINES:
+        yield None
+        return
+    if config.mode != "translate" and not path.is_file():
+        log.info("no memory at %s: every segment counts as new", path)
+        yield None
+        return
+    memory = TranslationMemory.open(path)
+    try:
+        yield memory
+    finally:
+        memory.close()
+
+
+def plan(config: RunConfig, report: Any) -> list[Planned]:
     """Discover the inputs and their outputs; refuse clashes before any work."""
     found = discover(list(config.paths), any_suffix=config.format is not None)
-    sources = [s for s in found if isinstance(s, Source)]
+    root = config.root or Path.cwd()
+    sources = [s for s in found if isinstance(s, Source)
+               and not (s.path and excluded(s.path, config.exclude, root))]
     if sum(s.path is None for s in sources) > 1:
         raise UsageError("'-' (standard input) may be given only once")
     for error in found:
@@ -189,15 +293,16 @@ def plan(config: RunConfig, report: Notify) -> list[Planned]:
             report(Outcome(error.path, "failed", error=error))
     if not sources:
         raise UsageError("no inputs found")
-    planned = [Planned(s, _output(s, config)) for s in sources]
+    planned = [Planned(s, t, _output(s, t, config)) for s in sources
+               for t in config.targets]
     planned = _drop_own_outputs(planned)
     return _refuse_clashes(planned, report)
 
 
-def _output(source: Source, config: RunConfig) -> Path | None:
+def _output(source: Source, target: Language, config: RunConfig) -> Path | None:
     if source.path is None:
         return None
-    return output_path(source, config.target.code, config.out)
+    return output_path(source, target.code, config.out)
 
 
 def _drop_own_outputs(planned: list[Planned]) -> list[Planned]:
@@ -213,8 +318,8 @@ def _drop_own_outputs(planned: list[Planned]) -> list[Planned]:
     return kept
 
 
-def _refuse_clashes(planned: list[Planned], report: Notify) -> list[Planned]:
-    """Report and drop inputs whose output is an input or another one's output."""
+def _refuse_clashes(planned: list[Planned], report: Any) -> list[Planned]:
+    """Report and drop outputs that are an input or another input's output."""
     inputs = {p.source.path.resolve(): p for p in planned if p.source.path}
     writers: dict[Path, list[Planned]] = {}
     for item in planned:
@@ -225,7 +330,8 @@ def _refuse_clashes(planned: list[Planned], report: Notify) -> list[Planned]:
         if problem := _clash(item, inputs, writers):
             hint = "choose another --out pattern; sources are never overwritten"
             error = InputError(item.source.name, problem, hint)
-            report(Outcome(item.source.name, "failed", error=error))
+            report(Outcome(item.source.name, "failed", error=error,
+                           target=item.target.code))
         else:
             kept.append(item)
     return kept
@@ -239,7 +345,8 @@ def _clash(
     key = item.output.resolve()
     if key in inputs:
         other = inputs[key]
-        whose = "itself" if other is item else f"input {other.source.name}"
+        same = other.source == item.source
+        whose = "itself" if same else f"input {other.source.name}"
         return f"output {item.output} is {whose}"
     others = [p for p in writers[key] if p is not item]
     if others:
@@ -247,14 +354,29 @@ def _clash(
     return ""
 
 
+def load_all_inputs(
+    planned: list[Planned], config: RunConfig, stdin: BinaryIO, report: Any
+) -> list[Loaded]:
+    """Read and segment each input once, with a job for each of its targets."""
+    by_source: dict[Source, list[Planned]] = {}
+    for item in planned:
+        by_source.setdefault(item.source, []).append(item)
+    loaded = []
+    for source, items in by_source.items():
+        if (one := _load(source, items, config, stdin, report)) is not None:
+            loaded.append(one)
+    return loaded
+
+
 def _load(
-    item: Planned, config: RunConfig, stdin: BinaryIO, report: Notify
+    source: Source, items: list[Planned], config: RunConfig, stdin: BinaryIO,
+    report: Any,
 ) -> Loaded | None:
     """Read and segment one input; report and return None when it fails."""
-    name = item.source.name
+    name = source.name
     try:
         decoded, document = load_document(
-            item.source, config.format, config.encoding, config.options, stdin
+            source, config.format, config.encoding, config.options, stdin
         )
     except InputError as error:
         report(Outcome(name, "failed", error=error))
@@ -264,8 +386,8 @@ def _load(
         error = InputError(name, f"cannot parse: {exc}")
         report(Outcome(name, "failed", error=error, cause=exc))
         return None
-    job = Job(name, document, config.target, config.source)
-    return job, decoded, item
+    jobs = tuple((Job(name, document, i.target, config.source), i) for i in items)
+    return Loaded(decoded, jobs)
 
 
 def load_document(
@@ -289,81 +411,11 @@ def load_document(
     return decoded, segment(decoded.text, format_name, options)
 
 
-def _start_engine(name: str, options: dict[str, str]) -> engines.Engine:
+def start_engine(name: str, options: dict[str, Any]) -> engines.Engine:
+    """Build engine `name`; it loads its model lazily, on the first batch."""
     try:
         return engines.create(name, **options)
+    except ModelNotFound:
+        raise
     except Exception as exc:
         raise EngineError(f"cannot start engine {name!r}: {exc}") from exc
-
-
-Result = tuple[str, Report] | BaseException
-
-
-def _translate_all(
-    loaded: list[Loaded], engine: engines.Engine, settings: Settings
-) -> Iterator[Result]:
-    """Each job's text and report, in order; an exception stays with its job.
-
-    Documents share engine batches; when the engine fails, the documents not yet
-    finished are retried one by one so that only the failing one is lost.
-    """
-    jobs = [job for job, _, _ in loaded]
-    done = 0
-    try:
-        for _, text, report in translate(jobs, engine, settings):
-            done += 1
-            yield text, report
-    except Exception as exc:
-        log.debug("batched translation failed; retrying one by one", exc_info=exc)
-        for job in jobs[done:]:
-            yield _translate_alone(job, engine, settings)
-
-
-def _translate_alone(job: Job, engine: engines.Engine, settings: Settings) -> Result:
-    try:
-        _, text, report = next(translate([job], engine, settings))
-    except Exception as exc:
-        log.debug("translating %s failed", job.name, exc_info=True)
-        return exc
-    return text, report
-
-
-def _finish(
-    job: Job, decoded: Decoded, item: Planned, result: Result, stdout: BinaryIO
-) -> Outcome:
-    """Encode and write one translated document; failures stay with this file."""
-    if isinstance(result, BaseException):
-        error = InputError(job.name, f"translation failed: {result}")
-        return Outcome(job.name, "failed", error=error, cause=result)
-    text, report = result
-    try:
-        data = _encode(job, decoded, text)
-        if item.output is None:
-            stdout.write(data)
-            stdout.flush()
-            return Outcome(job.name, "stdout", report=report)
-        return Outcome(job.name, _write(job.name, item.output, data), str(item.output),
-                       report)
-    except InputError as error:
-        return Outcome(job.name, "failed", error=error)
-
-
-def _encode(job: Job, decoded: Decoded, text: str) -> bytes:
-    try:
-        return decoded.encode(text)
-    except UnicodeEncodeError as exc:
-        if job.document.format == "html":
-            return decoded.encode(text, "xmlcharrefreplace")
-        raise InputError(
-            job.name,
-            f"the translation has characters {decoded.encoding} cannot encode "
-            f"(first: {exc.object[exc.start]!r})",
-            "convert the source to UTF-8 first",
-        ) from exc
-
-
-def _write(name: str, output: Path, data: bytes) -> str:
-    try:
-        return "wrote" if write_atomic(output, data) else "unchanged"
-    except OSError as exc:
-        raise InputError(name, f"cannot write {output}: {exc.strerror or exc}") from exc

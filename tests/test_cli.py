@@ -6,6 +6,7 @@ import codecs
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -100,7 +101,10 @@ def test_pseudo_writes_beside_the_source(work: Path, capsys) -> None:
     out = (work / "docs/notes.de.txt").read_text(encoding="utf-8")
     assert out.startswith("[Ĥéĺĺó ŵóŕĺđ.") and out.endswith("]\n")
     err = capsys.readouterr().err
-    assert err == "wrote docs/notes.de.txt (1 segments, 1 translated, 0 fallbacks)\n"
+    assert err == (
+        "wrote docs/notes.de.txt (1 segments, 1 translated, 0 from memory, "
+        "0 fallbacks)\n"
+    )
 
 
 def test_unchanged_output_is_not_rewritten(work: Path, capsys) -> None:
@@ -130,7 +134,7 @@ def test_directory_walk_skips_outputs_hidden_and_vendored(work: Path, capsys) ->
     assert written == ["docs/a.de.txt", "docs/sub/b.de.txt"]
     assert pseudo("docs") == 0  # the new outputs are skipped on the second run
     assert sorted(work.rglob("*.de.*")) == sorted(work / w for w in written)
-    assert "done: 2 unchanged" in capsys.readouterr().err
+    assert re.search(r"files unchanged +│ 2", capsys.readouterr().err)
 
 
 def test_quoted_globs_are_expanded(work: Path) -> None:
@@ -180,7 +184,7 @@ def test_stdin_to_stdout(work: Path, monkeypatch, capsysbinary) -> None:
     out, err = capsysbinary.readouterr()
     assert out.decode().startswith("[Þĺàíñ ŵóŕđš.") and out.endswith(b"]\r\n")
     assert err.startswith(b"translated - to stdout (1 segments")
-    assert list(work.iterdir()) == []
+    assert [p.name for p in work.iterdir()] == [".hymt"]  # only the memory
 
 
 @pytest.mark.skipif(not has_adapter("html"), reason="no html adapter yet")
@@ -312,10 +316,11 @@ def test_engine_failure_stays_with_its_file(work: Path, monkeypatch, capsys) -> 
 def test_fallbacks_are_reported_not_written(work: Path, monkeypatch, capsys) -> None:
     register_engine(monkeypatch, lambda text: "")
     put(work / "a.txt", "Keep me.\n")
-    assert run(["translate", "a.txt", "--to", "de", "--engine", "scripted"]) == 0
+    args = ["translate", "a.txt", "--to", "de", "--engine", "scripted", "--verbose"]
+    assert run(args) == 0
     err = capsys.readouterr().err
     assert "warning: a.txt: s1: rejected (empty answer)" in err
-    assert "(1 segments, 0 translated, 1 fallbacks)" in err
+    assert "(1 segments, 0 translated, 0 from memory, 1 fallbacks)" in err
     assert (work / "a.de.txt").read_text() == "Keep me.\n"
 
 
@@ -330,7 +335,7 @@ def test_fallbacks_are_reported_not_written(work: Path, monkeypatch, capsys) -> 
         (["--to", "de", "--engine", "nope"], "unknown engine 'nope' (known: "),
         (["--to", "de", "--format", "rst"], "unknown format 'rst' (known: md, html"),
         (["--to", "de", "--encoding", "nope-8"], "unknown encoding 'nope-8'"),
-        ([], "Missing option '--to'"),
+        ([], "no target language: pass --to"),
         (["--to", "de", "--batch-size", "0"], "--batch-size"),
         (["--to", "de", "--bogus"], "No such option: --bogus"),
     ],
@@ -456,7 +461,7 @@ def test_glossary_terms_reach_the_engine(work: Path, monkeypatch, capsys) -> Non
     put(work / "terms.tsv", "world\tWelt\n")
     put(work / "a.txt", "Hello world.\n")
     args = ["translate", "a.txt", "--to", "de", "--engine", "recorder"]
-    assert run([*args, "--glossary", "terms.tsv"]) == 0
+    assert run([*args, "--glossary", "terms.tsv", "--verbose"]) == 0
     assert seen == [(("world", "Welt"),)]
     err = capsys.readouterr().err
     assert "warning: a.txt: glossary term not used: s1: world -> Welt" in err
@@ -477,3 +482,76 @@ def test_output_through_a_symlink_to_the_input_is_refused(work: Path, capsys) ->
     assert pseudo("a.txt", "--out", "{dir}/link{suffix}") == 1
     assert "Error: a.txt: output link.txt is itself" in capsys.readouterr().err
     assert (work / "a.txt").read_text() == "Alpha.\n"
+
+
+# the hf engine on the tiny model: options, memory, quantize ------------------------
+
+
+def _have_gptqmodel() -> bool:
+    try:
+        import gptqmodel  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+HF_ARGS = ["--engine", "hf", "--device", "cpu", "--dtype", "fp32", "--threads", "1",
+           "--max-new-tokens", "4", "--batch-size", "auto"]
+
+
+@pytest.fixture()
+def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from tests.tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny"))
+
+
+def test_hf_rerun_from_memory_never_loads_the_model(
+    work: Path, tiny_dir: Path, monkeypatch
+) -> None:
+    from hymt_cli.engines.hf import HFEngine
+
+    put(work / "a.md", "# Hello\n\nThe quick brown fox.\n")
+    args = ["translate", "a.md", "--to", "de", "--model", str(tiny_dir), *HF_ARGS]
+    assert run(args) == 0
+    first = (work / "a.de.md").read_bytes()
+
+    def refuse(self: HFEngine) -> None:
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(HFEngine, "load", refuse)
+    assert run(args) == 0 and (work / "a.de.md").read_bytes() == first
+    assert run([*args, "--check"]) == 0
+
+
+def test_missing_model_is_a_usage_error(work: Path, capsys) -> None:
+    put(work / "a.md", "Hello.\n")
+    assert run(["translate", "a.md", "--to", "de", "--model", "no/such-dir/"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and err.count("\n") == 1
+
+
+def test_bad_dtype_is_a_usage_error(work: Path, capsys) -> None:
+    put(work / "a.md", "Hello.\n")
+    assert run(["translate", "a.md", "--to", "de", "--dtype", "int3"]) == 2
+    assert "unknown dtype 'int3'" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not _have_gptqmodel(), reason="gptqmodel is not importable")
+def test_quantize_then_translate_with_the_result(
+    work: Path, tiny_dir: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setenv("GPTQMODEL_CPU_WORKERS", "2")
+    out = work / "tiny-int4"
+    args = ["quantize", str(tiny_dir), str(out), "--group-size", "32",
+            "--samples", "8", "--device", "cpu"]
+    assert run(args) == 0, capsys.readouterr().err
+    assert (out / "config.json").is_file()
+    put(work / "a.md", "# Hello\n\nThe quick brown fox.\n")
+    assert run(["translate", "a.md", "--to", "de", "--model", str(out), *HF_ARGS]) == 0
+    assert (work / "a.de.md").read_text().startswith("# ")
+    capsys.readouterr()
+    assert run(["quantize", str(tiny_dir), str(out)]) == 1  # OUT exists
+    assert capsys.readouterr().err.startswith("Error: ")

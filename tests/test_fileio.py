@@ -226,3 +226,41 @@ def test_failed_write_leaves_no_temp_and_keeps_old(tmp_path: Path, monkeypatch) 
         write_atomic(target, b"new")
     assert target.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["out.md"]
+
+
+def test_glob_matches_take_relpath_from_the_literal_prefix(tmp_path: Path,
+                                                          monkeypatch) -> None:
+    from hymt_cli.fileio import glob_root
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "docs/a").mkdir(parents=True)
+    (tmp_path / "docs/a/x.md").write_text("X\n")
+    (source,) = discover(["docs/**/*.md"])
+    assert isinstance(source, Source) and source.root == Path("docs")
+    assert output_path(source, "de", "site/{lang}/{relpath}") == Path("site/de/a/x.md")
+    assert glob_root("*.md") is None and glob_root("/p/q/*/r.md") == Path("/p/q")
+
+
+def test_excluded_patterns_match_the_path_or_a_folder_above(tmp_path: Path) -> None:
+    from hymt_cli.fileio import excluded
+
+    root = tmp_path
+    assert excluded(root / "drafts/a/b.md", ("drafts",), root)
+    assert excluded(root / "drafts/a/b.md", ("drafts/*",), root)
+    assert excluded(root / "x.tmp.md", ("*.tmp.md",), root)
+    assert not excluded(root / "docs/a.md", ("drafts/*",), root)
+    assert not excluded(root / "docs/a.md", (), root)
+
+
+def test_pattern_regex_names_the_fields() -> None:
+    from hymt_cli.fileio import pattern_base, pattern_regex, source_candidates
+
+    regex = pattern_regex("site/{lang}/{relpath}", "de")
+    match = regex.fullmatch("site/de/guide/a.md")
+    assert match is not None and match["relpath"] == "guide/a.md"
+    assert regex.fullmatch("site/fr/guide/a.md") is None
+    assert source_candidates(match, {Path("docs")}) == [Path("docs/guide/a.md")]
+    beside = pattern_regex("{dir}/{stem}.{lang}{suffix}", "de").fullmatch("d/a.de.md")
+    assert beside is not None and source_candidates(beside, set()) == [Path("d/a.md")]
+    assert pattern_base("site/{lang}/{relpath}") == Path("site")
+    assert pattern_base("{dir}/{stem}.{lang}{suffix}") == Path(".")

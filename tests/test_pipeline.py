@@ -250,3 +250,12 @@ def test_imported_human_translations_are_used_when_their_tags_fit(tmp_path) -> N
         assert text == "<b>eins</b>\n<b>TWO</b>\n"
         assert report.from_memory == 1
         assert [r.text for b in engine.batches for r in b] == ["<s1>two</s1>"]
+
+
+def test_many_documents_beyond_one_chunk_all_come_out_in_order() -> None:
+    engine = Recording(lambda r: r.text.replace("d", "D"))
+    jobs = [Job(f"d{i}", _doc(*(f"d{i}-{j}" for j in range(3))), resolve("de"))
+            for i in range(25)]
+    results = list(translate(jobs, engine, Settings(batch_size=2)))
+    assert [job.name for job, _, _ in results] == [f"d{i}" for i in range(25)]
+    assert all(text.count("<b>D") == 3 for _, text, _ in results)

@@ -1,0 +1,257 @@
+"""Progress and diagnostics on stderr, and the machine-readable run summary.
+
+`watcher()` picks a rich progress bar (files, segments, tokens/s, ETA) when stderr
+is a terminal and `CI` is unset, and plain lines otherwise. Either prints one line
+per output, warnings (per-segment problems only with `--verbose`), errors with
+their hint, and a summary table at the end; `--quiet` keeps the errors only.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from typing import IO, Any
+
+from hymt_cli.fileio import InputError
+from hymt_cli.run import Outcome, Summary
+
+PLAIN_EVERY_S = 10.0
+"""How often plain progress prints a line while the engine works."""
+
+VERBS = {"stdout": "translated", "planned": "would translate"}
+
+
+class Lines:
+    """Line-based progress and diagnostics (not a terminal, or `CI` set)."""
+
+    def __init__(
+        self, quiet: bool = False, verbose: bool = False, debug: bool = False,
+        stream: IO[str] | None = None,
+    ) -> None:
+        self.quiet, self.verbose, self.debug = quiet, verbose, debug
+        self.stream = stream
+        self.files = self.segments = self.done = self.tokens = self.finished = 0
+        self.began = self.last = time.monotonic()
+
+    def start(self, files: int, segments: int) -> None:
+        """Remember the size of the work."""
+        self.files, self.segments = files, segments
+        self.began = self.last = time.monotonic()
+
+    def advance(self, segments: int, tokens: int) -> None:
+        """Count a batch; print a progress line now and then."""
+        self.done += segments
+        self.tokens += tokens
+        now = time.monotonic()
+        if not self.quiet and now - self.last >= PLAIN_EVERY_S:
+            self.last = now
+            self.line(f"progress: {self.done} segments translated, "
+                      f"{self.finished}/{self.files} files, {self.rate():.0f} tok/s")
+
+    def rate(self) -> float:
+        """Source tokens per second so far."""
+        return self.tokens / max(time.monotonic() - self.began, 1e-6)
+
+    def outcome(self, outcome: Outcome) -> None:
+        """Report one output: an error, or a summary line and warnings."""
+        self.finished += 1
+        if outcome.error is not None:
+            self.error(outcome.error, outcome.cause)
+        if self.quiet or outcome.report is None:
+            return
+        for line in self.warnings(outcome):
+            self.line(line)
+        if outcome.error is None:
+            self.line(describe(outcome))
+
+    def warnings(self, outcome: Outcome) -> list[str]:
+        """Warning lines for one output (all of them with --verbose)."""
+        report, name = outcome.report, outcome.name
+        assert report is not None
+        if self.verbose:
+            lines = [f"warning: {name}: {p}" for p in report.problems]
+            return lines + [f"warning: {name}: glossary term not used: {m}"
+                            for m in report.glossary_misses]
+        lines = []
+        if report.problems:
+            n, first = len(report.problems), report.problems[0]
+            lines.append(f"warning: {name}: {n} segment problem(s), first {first} "
+                         "(see --verbose)")
+        if report.glossary_misses:
+            n = len(report.glossary_misses)
+            lines.append(f"warning: {name}: {n} glossary term(s) not used "
+                         "(see --verbose)")
+        return lines
+
+    def note(self, text: str) -> None:
+        """Print a line unless quiet."""
+        if not self.quiet:
+            self.line(text)
+
+    def error(self, error: InputError, cause: BaseException | None = None) -> None:
+        """Print `Error: <path>: <problem>`, a hint, and a traceback with --debug."""
+        self.line(f"Error: {error.path}: {error.problem}")
+        if error.hint:
+            self.line(f"  hint: {error.hint}")
+        if self.debug and cause is not None:
+            traceback.print_exception(cause, file=self.out())
+
+    def finish(self, summary: Summary) -> None:
+        """Close the progress display and print the summary table."""
+        if self.quiet or len(summary.outcomes) + len(summary.pruned) < 2:
+            return
+        from rich.console import Console
+
+        Console(file=self.out(), highlight=False, width=100).print(
+            summary_table(summary)
+        )
+
+    def out(self) -> IO[str]:
+        """The stream diagnostics go to (stderr as it is now, for tests)."""
+        return self.stream or sys.stderr
+
+    def line(self, text: str) -> None:
+        """Write one diagnostic line."""
+        print(text, file=self.out(), flush=True)
+
+
+class Bar(Lines):
+    """A rich progress bar on a terminal, with the same lines printed above it."""
+
+    def __init__(self, quiet: bool = False, verbose: bool = False,
+                 debug: bool = False) -> None:
+        super().__init__(quiet, verbose, debug)
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.console = Console(file=sys.stderr)
+        self.bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+            console=self.console, transient=True,
+        )
+        self.file_task = self.segment_task = None
+
+    def start(self, files: int, segments: int) -> None:
+        """Show the bars."""
+        super().start(files, segments)
+        if self.quiet:
+            return
+        self.bar.start()
+        self.file_task = self.bar.add_task("files", total=files, rate="")
+        self.segment_task = self.bar.add_task("segments", total=segments, rate="")
+
+    def advance(self, segments: int, tokens: int) -> None:
+        """Move the segment bar."""
+        self.done += segments
+        self.tokens += tokens
+        if self.segment_task is not None:
+            self.bar.update(self.segment_task, advance=segments,
+                            rate=f"{self.rate():.0f} tok/s")
+
+    def outcome(self, outcome: Outcome) -> None:
+        """Print the output's line above the bar and move the file bar."""
+        super().outcome(outcome)
+        if self.file_task is not None:
+            self.bar.update(self.file_task, advance=1)
+
+    def finish(self, summary: Summary) -> None:
+        """Remove the bars, then print the summary table."""
+        self.bar.stop()
+        super().finish(summary)
+
+    def line(self, text: str) -> None:
+        """Print above the bar."""
+        self.console.print(text, markup=False, highlight=False)
+
+
+def watcher(quiet: bool = False, verbose: bool = False, debug: bool = False) -> Lines:
+    """A progress bar on a terminal (unless `CI` is set), plain lines otherwise."""
+    if sys.stderr.isatty() and not os.environ.get("CI"):
+        return Bar(quiet, verbose, debug)
+    return Lines(quiet, verbose, debug)
+
+
+def describe(outcome: Outcome) -> str:
+    """One line about one output, e.g. `wrote a.de.md (3 segments, 1 from memory)`."""
+    report = outcome.report
+    assert report is not None
+    where = outcome.output or f"{outcome.name} to stdout"
+    verb = VERBS.get(outcome.status, outcome.status)
+    if outcome.status == "planned":
+        return (f"{verb} {where}: {outcome.pending} of {report.segments} segments "
+                f"not in memory (~{outcome.tokens} tokens)")
+    if outcome.status in ("current", "stale", "missing"):
+        extra = f", {outcome.pending} not in memory" if outcome.pending else ""
+        return f"{outcome.status} {where} ({report.segments} segments{extra})"
+    return (f"{verb} {where} ({report.segments} segments, {report.translated} "
+            f"translated, {report.from_memory} from memory, {report.fallbacks} "
+            "fallbacks)")
+
+
+def totals(summary: Summary) -> dict[str, Any]:
+    """Counts over a run: outputs per status and segment counters."""
+    reports = [o.report for o in summary.outcomes if o.report is not None]
+    counts = dict(summary.counts())
+    return {
+        "files": counts,
+        "segments": sum(r.segments for r in reports),
+        "translated": sum(r.translated for r in reports),
+        "sent": sum(r.segments - r.from_memory for r in reports)
+        if summary.mode == "translate" else 0,
+        "from_memory": sum(r.from_memory for r in reports),
+        "pending": sum(o.pending for o in summary.outcomes),
+        "tokens": sum(o.tokens for o in summary.outcomes),
+        "repairs": sum(r.repairs for r in reports),
+        "fallbacks": sum(r.fallbacks for r in reports),
+        "glossary_misses": sum(len(r.glossary_misses) for r in reports),
+        "pruned": len(summary.pruned),
+    }
+
+
+def summary_table(summary: Summary) -> Any:
+    """The closing table: outputs by status, segments, repairs, time."""
+    from rich.table import Table
+
+    sums = totals(summary)
+    table = Table("", "", title=f"hymt {summary.mode}", show_header=False)
+    for status, count in sorted(sums["files"].items()):
+        table.add_row(f"files {status}", str(count))
+    rows = [("segments", "segments"), ("from_memory", "segments from memory"),
+            ("repairs", "repairs"), ("fallbacks", "fallbacks"),
+            ("glossary_misses", "glossary misses"), ("pruned", "outputs pruned")]
+    if summary.mode == "translate":
+        rows.insert(1, ("sent", "segments sent to the engine"))
+    else:
+        rows.insert(1, ("pending", "segments not in memory"))
+    for key, label in rows:
+        table.add_row(label, str(sums[key]))
+    table.add_row("elapsed", f"{summary.elapsed:.1f} s")
+    return table
+
+
+def summary_json(summary: Summary) -> dict[str, Any]:
+    """The run summary as JSON-ready data (`--json`)."""
+    files = []
+    for o in summary.outcomes:
+        r = o.report
+        files.append({
+            "source": o.name, "target": o.target, "output": o.output,
+            "status": o.status, "segments": r.segments if r else 0,
+            "translated": r.translated if r else 0,
+            "from_memory": r.from_memory if r else 0,
+            "repairs": r.repairs if r else 0, "fallbacks": r.fallbacks if r else 0,
+            "glossary_misses": list(r.glossary_misses) if r else [],
+            "pending": o.pending, "tokens": o.tokens,
+            "error": o.error.problem if o.error else None,
+        })
+    return {"mode": summary.mode, "files": files, "totals": totals(summary),
+            "pruned": summary.pruned, "elapsed": round(summary.elapsed, 3)}

@@ -1,0 +1,333 @@
+"""The three things a run does with its loaded inputs: translate, check, dry-run.
+
+`--check` and `--dry-run` never call the engine: they run the pipeline with a
+stand-in that carries the real engine's fingerprint and token counter, so memory
+keys are the same, and answers come from the memory alone (read-only). A segment
+the memory lacks makes a `--check` output stale; rendering what the memory holds
+and comparing it with the file on disk makes the check exact.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from hymt_cli.engines.base import Engine, Request
+from hymt_cli.fileio import (
+    DEFAULT_PATTERN,
+    SKIPPED_DIRS,
+    InputError,
+    has_magic,
+    pattern_base,
+    pattern_regex,
+    source_candidates,
+    write_atomic,
+)
+from hymt_cli.memory import Entry, TranslationMemory
+from hymt_cli.pipeline import Job, Report, Settings, translate
+from hymt_cli.run import (
+    NO_MEMORY_ENGINES,
+    Loaded,
+    Outcome,
+    Planned,
+    RunConfig,
+    Watcher,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 16
+
+
+def settings_for(
+    base: Settings, config: RunConfig, engine: Engine, memory: TranslationMemory | None
+) -> Settings:
+    """The run's pipeline settings: batch size (auto: the engine's) and memory."""
+    batch = config.batch_size or getattr(engine, "batch_size", None) or DEFAULT_BATCH
+    if memory is not None and config.mode != "translate":
+        memory = _ReadOnlyMemory(memory)  # type: ignore[assignment]
+    return replace(base, batch_size=int(batch), memory=memory)
+
+
+def run(
+    config: RunConfig,
+    loaded: list[Loaded],
+    engine: Engine,
+    settings: Settings,
+    stdout: BinaryIO,
+    report: Callable[[Outcome], None],
+    watcher: Watcher,
+) -> None:
+    """Translate, check or count every job of `loaded`, reporting each outcome."""
+    pairs = [(job, item, one) for one in loaded for job, item in one.jobs]
+    total = sum(len(job.document.segments()) for job, _, _ in pairs)
+    watcher.start(len(pairs), total)
+    if config.mode == "translate":
+        observed = _Observed(engine, watcher)
+        results = _translate_all([job for job, _, _ in pairs], observed, settings)
+        for (job, item, one), result in zip(pairs, results):
+            report(_finish(job, one, item, result, stdout, config.strict_glossary))
+        return
+    free = config.engine in NO_MEMORY_ENGINES  # cheap: run it instead of memory
+    stand_in: Engine = engine if free else _StandIn(engine)
+    for job, item, one in pairs:
+        report(_examine(job, one, item, stand_in, settings, config.mode))
+
+
+# -- translating -------------------------------------------------------------------
+
+Result = tuple[str, Report] | BaseException
+
+
+def _translate_all(
+    jobs: list[Job], engine: Engine, settings: Settings
+) -> Iterator[Result]:
+    """Each job's text and report, in order, as soon as it is done; documents share
+    engine batches. If the engine fails, the documents not yet finished are
+    retried one at a time, so an exception stays with the document that caused it."""
+    done = 0
+    try:
+        for _, text, report in translate(jobs, engine, settings):
+            done += 1
+            yield text, report
+    except Exception:
+        log.debug("a shared batch failed; retrying documents one by one", exc_info=True)
+    for job in jobs[done:]:
+        yield _translate_alone(job, engine, settings)
+
+
+def _translate_alone(job: Job, engine: Engine, settings: Settings) -> Result:
+    try:
+        _, text, report = next(translate([job], engine, settings))
+    except Exception as exc:
+        log.debug("translating %s failed", job.name, exc_info=True)
+        return exc
+    return text, report
+
+
+def _finish(
+    job: Job, loaded: Loaded, item: Planned, result: Result, stdout: BinaryIO,
+    strict: bool,
+) -> Outcome:
+    """Encode and write one translated document; failures stay with this file."""
+    code = job.target.code
+    if isinstance(result, BaseException):
+        error = InputError(job.name, f"translation failed: {result}")
+        return Outcome(job.name, "failed", error=error, cause=result, target=code)
+    text, report = result
+    try:
+        if strict and report.glossary_misses:
+            raise _strict_error(job, report)
+        data = encode(job, loaded, text)
+        if item.output is None:
+            stdout.write(data)
+            stdout.flush()
+            return Outcome(job.name, "stdout", report=report, target=code)
+        status = _write(job.name, item.output, data)
+        return Outcome(job.name, status, str(item.output), report, target=code)
+    except InputError as error:
+        return Outcome(job.name, "failed", str(item.output or ""), report, error,
+                       target=code)
+
+
+def _strict_error(job: Job, report: Report) -> InputError:
+    misses = report.glossary_misses
+    return InputError(
+        job.name,
+        f"{len(misses)} glossary term(s) not used in {job.target.code} "
+        f"(first: {misses[0]}); not written",
+        "fix the glossary or the source, or drop --strict-glossary",
+    )
+
+
+def encode(job: Job, loaded: Loaded, text: str) -> bytes:
+    """The bytes of a translated document, in its source's encoding."""
+    decoded = loaded.decoded
+    try:
+        return decoded.encode(text)
+    except UnicodeEncodeError as exc:
+        if job.document.format == "html":
+            return decoded.encode(text, "xmlcharrefreplace")
+        raise InputError(
+            job.name,
+            f"the translation has characters {decoded.encoding} cannot encode "
+            f"(first: {exc.object[exc.start]!r})",
+            "convert the source to UTF-8 first",
+        ) from exc
+
+
+def _write(name: str, output: Path, data: bytes) -> str:
+    try:
+        return "wrote" if write_atomic(output, data) else "unchanged"
+    except OSError as exc:
+        raise InputError(name, f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+# -- checking and counting -----------------------------------------------------------
+
+
+def _examine(
+    job: Job, loaded: Loaded, item: Planned, engine: Engine, settings: Settings,
+    mode: str,
+) -> Outcome:
+    """Render `job` from memory alone: its --check status, or its --dry-run counts."""
+    assert item.output is not None
+    code, output = job.target.code, str(item.output)
+    asked = getattr(engine, "asked", None)
+    if asked is not None:
+        asked.clear()
+    _, text, report = next(translate([job], engine, settings))
+    pending = len(asked or ())
+    tokens = sum(asked or ())
+    if mode == "dry-run":
+        return Outcome(job.name, "planned", output, report, target=code,
+                       pending=pending, tokens=tokens)
+    if pending:
+        status = "stale" if item.output.exists() else "missing"
+    else:
+        status = _compare(job, loaded, item.output, text)
+    return Outcome(job.name, status, output, report, target=code, pending=pending)
+
+
+def _compare(job: Job, loaded: Loaded, output: Path, text: str) -> str:
+    """current when the file holds exactly the rendering, else stale or missing."""
+    try:
+        data = encode(job, loaded, text)
+    except InputError:
+        return "stale"
+    try:
+        return "current" if output.read_bytes() == data else "stale"
+    except FileNotFoundError:
+        return "missing"
+    except OSError:
+        return "stale"
+
+
+class _StandIn:
+    """The real engine's identity (fingerprint, tokenizer) without its model.
+
+    Asked to translate, it notes each request's token count and answers with the
+    source text, so the rest of the document still renders.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.name = engine.name
+        self.fingerprint: str = getattr(engine, "fingerprint", engine.name)
+        self.count = getattr(engine, "count_tokens", approximate_tokens)
+        if hasattr(engine, "count_tokens"):
+            self.count_tokens = self.count
+        self.asked: list[int] = []
+        """Token counts of the requests asked since the last `clear()`."""
+
+    def translate_batch(self, requests: Sequence[Request]) -> list[str]:
+        """Note what would have to be translated; answer with the source text."""
+        if all(r.attempt == 0 for r in requests):
+            self.asked.extend(self.count(r.text) for r in requests)
+        return [r.text for r in requests]
+
+
+def approximate_tokens(text: str) -> int:
+    """A tokenizer-free estimate: about one token per 4 characters (or CJK char)."""
+    wide = sum(1 for ch in text if ord(ch) > 0x2E80)
+    return wide + (len(text) - wide + 3) // 4
+
+
+class _ReadOnlyMemory:
+    """A memory that answers lookups and ignores stores (--check, --dry-run)."""
+
+    def __init__(self, memory: TranslationMemory) -> None:
+        self._memory = memory
+
+    def lookup(self, keys: Sequence[str]) -> dict[str, str]:
+        """Delegate to the real memory."""
+        return self._memory.lookup(keys)
+
+    def lookup_imported(
+        self, target_lang: str, texts: Sequence[str], source_lang: str | None = None
+    ) -> dict[str, str]:
+        """Delegate to the real memory."""
+        return self._memory.lookup_imported(target_lang, texts, source_lang)
+
+    def store(self, entries: Sequence[Entry]) -> None:
+        """Store nothing."""
+
+
+class _Observed:
+    """An engine that tells the watcher about every batch it answers."""
+
+    def __init__(self, engine: Engine, watcher: Watcher) -> None:
+        self._engine, self._watcher = engine, watcher
+        self.name = engine.name
+        self._count = getattr(engine, "count_tokens", approximate_tokens)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def translate_batch(self, requests: Sequence[Request]) -> list[str]:
+        """Translate through the real engine, then report the batch."""
+        answers = self._engine.translate_batch(requests)
+        tokens = sum(approximate_tokens(r.text) for r in requests)
+        self._watcher.advance(len(requests), tokens)
+        return answers
+
+
+# -- pruning -------------------------------------------------------------------------
+
+
+def prune(config: RunConfig, planned: list[Planned], watcher: Watcher) -> list[str]:
+    """Delete (or in a dry run, list) outputs of the pattern whose source is gone."""
+    gone = orphans(config, planned)
+    verb = "would prune" if config.mode != "translate" else "pruning"
+    for path in gone:
+        watcher.note(f"{verb} {path} (its source is gone)")
+    if config.mode == "translate":
+        for path in gone:
+            path.unlink(missing_ok=True)
+    return [str(p) for p in gone]
+
+
+def orphans(config: RunConfig, planned: list[Planned]) -> list[Path]:
+    """Files matching the output pattern for a target whose source no longer exists."""
+    pattern = config.out or DEFAULT_PATTERN
+    keep = {p.output.resolve() for p in planned if p.output is not None}
+    keep |= {p.source.path.resolve() for p in planned if p.source.path is not None}
+    roots = {p.source.root or p.source.path.parent for p in planned
+             if p.source.path is not None}
+    found: list[Path] = []
+    for target in config.targets:
+        regex = pattern_regex(pattern, target.code)
+        for path in _files_under(pattern_base(pattern)):
+            text = os.path.normpath(path)
+            match = regex.fullmatch(text) or regex.fullmatch(f"./{text}")
+            if match is None or path.resolve() in keep:
+                continue
+            sources = [s for s in source_candidates(match, roots)
+                       if _selected(s, config.paths)]
+            if sources and not any(s.exists() for s in sources):
+                found.append(path)
+    return sorted(set(found))
+
+
+def _selected(path: Path, args: tuple[str, ...]) -> bool:
+    """Whether the path arguments would pick `path` up, were it there."""
+    text = os.path.normpath(path)
+    for arg in args:
+        norm = os.path.normpath(arg)
+        if has_magic(arg) and fnmatch.fnmatchcase(text, norm):
+            return True
+        if text == norm or text.startswith(norm.rstrip("/") + "/"):
+            return True  # the file itself, or under a directory argument
+    return False
+
+
+def _files_under(base: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = sorted(d for d in dirnames
+                             if not d.startswith(".") and d not in SKIPPED_DIRS)
+        for name in sorted(filenames):
+            yield Path(dirpath, name)
