@@ -435,13 +435,26 @@ def _prepare(path: Path, db: sqlite3.Connection) -> None:
     try:
         _check_identity(path, db)
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = _switch_to_wal(db)
         if mode != "wal":
             log.warning("memory %s: journal mode %s, not WAL", path, mode)
         db.execute("PRAGMA synchronous = NORMAL")
         _migrate(path, db)
     except sqlite3.Error as error:
         raise _file_error(path, f"is not a usable memory ({error})") from None
+
+
+def _switch_to_wal(db: sqlite3.Connection) -> str:
+    """Set WAL mode; SQLite answers a journal-mode change that races another
+    process's first transaction with `locked` at once, without waiting, so wait."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            return str(db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _check_identity(path: Path, db: sqlite3.Connection) -> None:
