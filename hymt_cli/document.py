@@ -14,6 +14,12 @@ from dataclasses import dataclass, field, replace
 Escape = Callable[[str], str]
 """Encodes plain translated text for the place a segment stands in (e.g. HTML text)."""
 
+RenderedPart = tuple[str, int, str]
+"""One part of a rendered translation: role (`text`, `open`, `close`, `locked`),
+tag number (0 for text) and the source text emitted."""
+
+Finish = Callable[["Segment", list[RenderedPart]], str]
+
 TAG_RE = re.compile(r"<(/?)s(\d+)>")
 """An HY-MT format tag as it appears in segment text: `<s1>` or `</s1>`."""
 
@@ -66,6 +72,9 @@ class Segment:
     """The tags of `text`, in order of id."""
     escape: Escape = field(default=keep, compare=False)
     """Encodes translated plain text for this spot."""
+    finish: Finish | None = field(default=None, compare=False)
+    """Joins the rendered parts of a translation, when the format needs to adjust
+    markup to its new neighbours (Markdown emphasis); None joins them as they are."""
 
     @property
     def end(self) -> int:
@@ -167,28 +176,37 @@ def render_segment(
     segment: Segment, text: str, translations: Mapping[str, str] | None = None
 ) -> str:
     """Encode tagged `text` (already validated against `segment`) as source text."""
-    translations = translations or {}
+    parts = rendered_parts(segment, text, translations or {})
+    if segment.finish is not None:
+        return segment.finish(segment, parts)
+    return "".join(part for _, _, part in parts)
+
+
+def rendered_parts(
+    segment: Segment, text: str, translations: Mapping[str, str]
+) -> list[RenderedPart]:
+    """The source text each run and tag of `text` renders to, in order."""
     text = text.strip(" \t\n\r\f\v")  # outer (ASCII) white space is skeleton
-    out: list[str] = []
+    parts: list[RenderedPart] = []
     pos = 0
     skip_until: int | None = None
     for match in TAG_RE.finditer(text):
         closing, number = match.group(1) == "/", int(match.group(2))
         if skip_until is None:
-            out.append(segment.escape(text[pos : match.start()]))
+            parts.append(("text", 0, segment.escape(text[pos : match.start()])))
         pos = match.end()
         if skip_until is not None:
-            if closing and number == skip_until:
-                skip_until = None
+            skip_until = None if closing and number == skip_until else skip_until
             continue
         tag = segment.tag(number)
         if tag.locked is not None and not closing:
-            out.append(render_markup(tag.locked, translations))
+            parts.append(("locked", number, render_markup(tag.locked, translations)))
             skip_until = number
         else:
-            out.append(render_markup(tag.close if closing else tag.open, translations))
-    out.append(segment.escape(text[pos:]))
-    return "".join(out)
+            markup = render_markup(tag.close if closing else tag.open, translations)
+            parts.append(("close" if closing else "open", number, markup))
+    parts.append(("text", 0, segment.escape(text[pos:])))
+    return parts
 
 
 class SegmentBuilder:

@@ -269,3 +269,27 @@ def test_pseudo_front_matter_with_hostile_values() -> None:
     hostile = 'x: "y" # z \'w\' [v'
     out = doc.render({s.id: "[" + hostile for s in doc.segments()})
     assert front_matter(out) == {k: "[" + hostile for k in ("title", "description", "summary")}
+
+
+@pytest.mark.parametrize(
+    ("source", "translation", "expected"),
+    [
+        # `_` between CJK letters would be intraword: `*` pairs there
+        ("This is _important_ text.\n", "这是<s1>重要</s1>的文本。", "这是*重要*的文本。\n"),
+        # punctuation inside, a letter outside: no marker can open, HTML can
+        ("This is *important* text.\n", "这是<s1>「重要」</s1>的文本。",
+         "这是<em>「重要」</em>的文本。\n"),
+        ("A ~~gone~~ c\n", "A<s1>「gone」</s1>c", "A<s>「gone」</s>c\n"),
+        # markers that still pair stay as they are
+        ("Keep **this** now\n", "Behalte <s1>dies</s1> jetzt", "Behalte **dies** jetzt\n"),
+        ("A __*b*__ c\n", "A<s1><s2>b</s2></s1>c", "A<strong>*b*</strong>c\n"),
+    ],
+)
+def test_emphasis_is_re_marked_for_its_new_neighbours(
+    source: str, translation: str, expected: str
+) -> None:
+    doc = segment_markdown(source)
+    (seg,) = doc.segments()
+    out = doc.render({seg.id: translation})
+    assert out == expected
+    assert same_structure(source, out)

@@ -1,16 +1,17 @@
 """Property tests: generated Markdown obeys the identity law and keeps its structure
-under pseudo-translation."""
+under pseudo-translation and under a CJK-like translation."""
 
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hymt_cli.document import TAG_RE
 from hymt_cli.documents.markdown import same_structure, segment_markdown
 from hymt_cli.engines.pseudo import pseudo_translate
 
 MAX_EXAMPLES = 150
-"""Examples per property (two properties)."""
+"""Examples per property (three properties)."""
 
 _WORDS = ["alpha", "beta", "Gamma", "中文", "テスト", "naïve", "x1", "42", "foo_bar", "a-b"]
 _INLINE_FIXED = [
@@ -39,10 +40,11 @@ def inline(draw: st.DrawFn, depth: int = 0) -> str:
         st.just(f'[{words}](/url "{words}")'),
     ]
     if depth < 2:
-        # Emphasis content starts and ends with a word: a translation that puts
-        # punctuation next to a delimiter can change CommonMark's flanking rules
-        # (a known limit, see the adapter report), which no escaping can prevent.
-        inner = st.tuples(word_run(), inline(depth + 1), word_run()).map(" ".join)
+        # Emphasis may hold anything, punctuation at its edges included: a
+        # translation that changes a delimiter's neighbours must still pair
+        # (md_emphasis re-checks CommonMark's flanking rules).
+        inner = st.one_of(inline(depth + 1), st.tuples(
+            word_run(), inline(depth + 1), word_run()).map(" ".join))
         options += [
             inner.map(lambda s: f"*{s}*"), inner.map(lambda s: f"**{s}**"),
             inner.map(lambda s: f"_{s}_"), inner.map(lambda s: f"~~{s}~~"),
@@ -125,4 +127,28 @@ def test_identity_law(text: str) -> None:
 def test_pseudo_structure(text: str) -> None:
     doc = segment_markdown(text)
     rendered = doc.render({s.id: pseudo_translate(s.text) for s in doc.segments()})
+    assert same_structure(text, rendered)
+
+
+def cjk_translate(text: str) -> str:
+    """A stand-in CJK translation: letters become Han characters, spaces vanish,
+    and a full-width bracket may hug each tag (what real zh output looks like)."""
+    parts = TAG_RE.split(text)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 3 == 0:
+            out.append("".join("中" if ch.isalpha() else ch for ch in part
+                               if not ch.isspace()))
+        elif i % 3 == 1:
+            slash = part
+        else:
+            out.append(f"「<{slash}s{part}>" if not slash else f"</s{part}>」")
+    return "".join(out)
+
+
+@_SETTINGS
+@given(document())
+def test_cjk_translation_structure(text: str) -> None:
+    doc = segment_markdown(text)
+    rendered = doc.render({s.id: cjk_translate(s.text) for s in doc.segments()})
     assert same_structure(text, rendered)

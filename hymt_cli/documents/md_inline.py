@@ -26,6 +26,7 @@ from hymt_cli.document import (
     Segment,
     SegmentBuilder,
 )
+from hymt_cli.documents.md_emphasis import EMPHASIS_KINDS, finish_emphasis
 from hymt_cli.documents.md_escape import escape_text, title_escape
 from hymt_cli.documents.md_parser import RANGE
 
@@ -304,6 +305,8 @@ class _Walker:
         if not self.words and not self.overrides:
             return self.flat
         segment = self.builder.build(self.ctx.next_id())
+        if any(tag.kind in EMPHASIS_KINDS for tag in segment.tags):
+            segment = replace(segment, finish=finish_emphasis)
         if not self.overrides:
             return segment
         tags = list(segment.tags)
