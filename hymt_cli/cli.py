@@ -119,6 +119,18 @@ Sampling = Annotated[
                  help="hf engine: Tencent's recommended sampling (default greedy).",
                  show_default=False),
 ]
+Template = Annotated[
+    str | None,
+    typer.Option("--template", metavar="auto|official|english",
+                 help="hf engine: prompt template choice (auto: English template "
+                      "for int4 1.8B checkpoints, where the Chinese one misfires)."),
+]
+Skip = Annotated[
+    list[str] | None,
+    typer.Option("--skip", metavar="KIND",
+                 help="Leave segments of this kind untranslated (e.g. table_cell, "
+                      "alt, front_matter); repeatable."),
+]
 Threads = Annotated[
     int | None,
     typer.Option("--threads", min=1, metavar="N", help="hf engine: CPU threads."),
@@ -216,6 +228,8 @@ def translate(
     device: Device = None,
     dtype: Dtype = None,
     sampling: Sampling = None,
+    template: Template = None,
+    skip: Skip = None,
     threads: Threads = None,
     max_new_tokens: MaxNew = None,
     context_tokens: ContextTokens = None,
@@ -243,7 +257,8 @@ def translate(
             "source": source, "engine": engine, "out": out, "format": format_name,
             "encoding": encoding, "front_matter_keys": _keys(keys),
             "batch_size": batch_size, "model": model, "device": device,
-            "dtype": dtype, "sampling": sampling, "context_tokens": context_tokens,
+            "dtype": dtype, "sampling": sampling, "template": template,
+            "skip_kinds": tuple(skip or ()), "context_tokens": context_tokens,
             "max_segment_tokens": max_segment_tokens,
             "glossaries": tuple(glossary or ()), "strict_glossary": strict_glossary,
             "exclude": tuple(exclude or ()), "memory": memory,

@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "glossaries": (), "strict_glossary": False,
     "front_matter_keys": DEFAULT_FRONT_MATTER_KEYS, "context_tokens": 128,
     "batch_size": None, "max_segment_tokens": 256, "memory": None,
-    "sampling": False, "encoding": None,
+    "sampling": False, "encoding": None, "template": "auto", "skip_kinds": (),
 }
 """The value of every project field when neither the file nor a flag sets it."""
 
@@ -90,7 +90,8 @@ def build(
         out=values["out"],
         format=values["format"],
         encoding=values["encoding"],
-        options=SegmentOptions(front_matter_keys=tuple(values["front_matter_keys"])),
+        options=SegmentOptions(front_matter_keys=tuple(values["front_matter_keys"]),
+                               skip_kinds=frozenset(values["skip_kinds"])),
         batch_size=batch_size(values["batch_size"]),
         engine_options=engine_options(values, extra),
         glossaries=tuple(values["glossaries"]),
@@ -154,6 +155,7 @@ def engine_options(
         "device": None if device == "auto" else device,
         "dtype": None if dtype == "auto" else DTYPES[dtype],
         "sampling": True if values["sampling"] else None,
+        "template": None if values["template"] == "auto" else values["template"],
         "batch_size": batch_size(values["batch_size"]),
         "threads": extra.get("threads"),
         "max_new_tokens": extra.get("max_new_tokens"),

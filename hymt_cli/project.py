@@ -47,6 +47,8 @@ FIELDS: dict[str, Field] = {
     "max_segment_tokens": Field(int),
     "memory": Field(str, paths=True),
     "sampling": Field(bool),
+    "template": Field(str),
+    "skip_kinds": Field(str, many=True),
     "encoding": Field(str),
 }
 """Every key a configuration file may set."""

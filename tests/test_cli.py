@@ -555,3 +555,10 @@ def test_quantize_then_translate_with_the_result(
     capsys.readouterr()
     assert run(["quantize", str(tiny_dir), str(out)]) == 1  # OUT exists
     assert capsys.readouterr().err.startswith("Error: ")
+
+
+def test_skip_leaves_a_kind_untranslated(work: Path) -> None:
+    put(work / "t.md", "# Title\n\n| a | b |\n|---|---|\n| cell one | cell two |\n")
+    assert pseudo("t.md", "--skip", "table_cell", "--no-memory") == 0
+    out = (work / "t.de.md").read_text(encoding="utf-8")
+    assert out.endswith("| cell one | cell two |\n") and "Ŧíŧĺé" in out
