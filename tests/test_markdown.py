@@ -293,3 +293,21 @@ def test_emphasis_is_re_marked_for_its_new_neighbours(
     out = doc.render({seg.id: translation})
     assert out == expected
     assert same_structure(source, out)
+
+
+@pytest.mark.parametrize(
+    ("source", "texts"),
+    [
+        ("> [!NOTE]\n> Lumen needs Python.\n", ["Lumen needs Python."]),
+        ("> [!WARNING]\r\n> Careful *now*.\r\n", ["Careful <s1>now</s1>."]),
+        ("> [!TIP]\n", []),
+        ("> [not] an alert\n", ["[not] an alert"]),
+    ],
+)
+def test_github_alert_markers_stay_untranslated(source: str, texts: list[str]) -> None:
+    doc = segment_markdown(source)
+    assert [s.text for s in doc.segments()] == texts
+    assert doc.source == source
+    out = doc.render({s.id: pseudo_translate(s.text) for s in doc.segments()})
+    if source.startswith("> [!"):
+        assert out.splitlines()[0] == source.splitlines()[0]

@@ -77,6 +77,8 @@ def build_model(
     heads: int = 4,
     kv_heads: int = 2,
     seed: int = 0,
+    intermediate: int | None = None,
+    dtype: str = "float32",
 ) -> None:
     """Save a seeded random HunYuanDenseV1ForCausalLM sized to the saved tokenizer."""
     import torch
@@ -96,7 +98,7 @@ def build_model(
     config = HunYuanDenseV1Config(
         vocab_size=len(tokenizer),
         hidden_size=hidden,
-        intermediate_size=hidden * 3,
+        intermediate_size=intermediate or hidden * 3,
         num_hidden_layers=layers,
         num_attention_heads=heads,
         num_key_value_heads=kv_heads,
@@ -113,7 +115,7 @@ def build_model(
         **ids,
     )
     torch.manual_seed(seed)
-    model = HunYuanDenseV1ForCausalLM(config).eval()
+    model = HunYuanDenseV1ForCausalLM(config).to(getattr(torch, dtype)).eval()
     model.generation_config = GenerationConfig(**ids)
     model.save_pretrained(directory)
 

@@ -97,7 +97,29 @@ def inline_block(
                          token.meta.get(ANCHOR))
     if built is None:
         return []
-    return [built] if isinstance(built, Segment) else _segments_of(built)
+    if not isinstance(built, Segment):
+        return _segments_of(built)
+    if kind == "blockquote":
+        return _without_alert_marker(built)
+    return [built]
+
+
+_ALERT_TEXT = re.compile(r"\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\](?: |$)", re.I)
+_ALERT_SOURCE = re.compile(r"\[![A-Za-z]+\][ \t]*(?:(?:\r\n|\r|\n)[ \t>]*)?")
+
+
+def _without_alert_marker(segment: Segment) -> list[Segment]:
+    """A GitHub alert's `[!NOTE]` line stays in the skeleton, untranslated: escaped
+    or moved, GitHub would no longer render the quote as an alert."""
+    text = _ALERT_TEXT.match(segment.text)
+    source = _ALERT_SOURCE.match(segment.source)
+    if text is None or source is None:
+        return [segment]
+    rest = segment.text[text.end():]
+    if not any(ch.isalpha() for ch in rest):
+        return []
+    return [replace(segment, text=rest, source=segment.source[source.end():],
+                    start=segment.start + source.end())]
 
 
 def front_matter(
