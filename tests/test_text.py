@@ -75,3 +75,12 @@ def test_generated_text_identity(text: str) -> None:
     out = doc.render({s.id: pseudo_translate(s.text) for s in doc.segments()})
     assert all("\n" not in s.text for s in doc.segments())
     assert len(segment(out, "txt").segments()) == len(doc.segments())
+
+
+def test_list_items_are_segments_of_their_own_markers_kept() -> None:
+    text = "New features\n- Steps can time out.\n- The dashboard\n  shows times.\n1) One\n"
+    doc = check_identity(text)
+    assert [s.text for s in doc.segments()] == [
+        "New features", "Steps can time out.", "The dashboard shows times.", "One"]
+    out = doc.render({s.id: s.text.upper() for s in doc.segments()})
+    assert out == "NEW FEATURES\n- STEPS CAN TIME OUT.\n- THE DASHBOARD SHOWS TIMES.\n1) ONE\n"
