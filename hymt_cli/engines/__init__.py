@@ -21,8 +21,15 @@ def _hf(**options: object) -> Engine:
     return HFEngine(**options)  # type: ignore[arg-type]
 
 
+def _llamacpp(**options: object) -> Engine:
+    from hymt_cli.engines.llamacpp import LlamaCppEngine  # llama_cpp only on load
+
+    return LlamaCppEngine(**options)  # type: ignore[arg-type]
+
+
 register("identity", _identity)
 register("pseudo", _pseudo)
 register("hf", _hf)
+register("llamacpp", _llamacpp)
 
 __all__ = ["Engine", "Request", "create", "engine_names", "register"]
