@@ -88,7 +88,8 @@ From = Annotated[
 ]
 EngineName = Annotated[
     str | None,
-    _opt("--engine", metavar="NAME", help="Engine: hf (default), pseudo or identity."),
+    _opt("--engine", metavar="NAME", help="Engine: hf (default; llamacpp for a GGUF "
+         "--model), llamacpp, pseudo or identity."),
 ]
 Out = Annotated[str | None, _opt("--out", metavar="PATTERN", help=OUT_HELP)]
 Format = Annotated[str | None, _opt("--format", metavar="FORMAT", help=FORMAT_HELP)]
@@ -124,6 +125,12 @@ Template = Annotated[
     typer.Option("--template", metavar="auto|official|english",
                  help="hf engine: prompt template choice (auto: English template "
                       "for int4 1.8B checkpoints, where the Chinese one misfires)."),
+]
+GgufFile = Annotated[
+    str | None,
+    typer.Option("--gguf-file", metavar="NAME",
+                 help="llamacpp engine: which .gguf file of a GGUF repo or folder "
+                      "(default: the Q4_K_M one)."),
 ]
 Skip = Annotated[
     list[str] | None,
@@ -229,6 +236,7 @@ def translate(
     dtype: Dtype = None,
     sampling: Sampling = None,
     template: Template = None,
+    gguf_file: GgufFile = None,
     skip: Skip = None,
     threads: Threads = None,
     max_new_tokens: MaxNew = None,
@@ -258,6 +266,7 @@ def translate(
             "encoding": encoding, "front_matter_keys": _keys(keys),
             "batch_size": batch_size, "model": model, "device": device,
             "dtype": dtype, "sampling": sampling, "template": template,
+            "gguf_file": gguf_file,
             "skip_kinds": tuple(skip or ()), "context_tokens": context_tokens,
             "max_segment_tokens": max_segment_tokens,
             "glossaries": tuple(glossary or ()), "strict_glossary": strict_glossary,
@@ -305,12 +314,24 @@ def quantize(
     samples: Annotated[int | None, typer.Option(
         "--samples", min=1, metavar="N", help="Calibration sequences.")] = None,
     device: Device = None,
+    to_format: Annotated[str, typer.Option(
+        "--format", metavar="gptq|gguf",
+        help="gptq: a checkpoint directory for --engine hf; gguf: a .gguf file for "
+             "--engine llamacpp.")] = "gptq",
+    gguf_type: Annotated[str, typer.Option(
+        "--type", metavar="TYPE", help="gguf: Q4_K_M (default), Q8_0, F16, F32...")
+    ] = "Q4_K_M",
     debug: Debug = False,
 ) -> int:
-    """Quantise a model to a GPTQ int4 checkpoint usable with --model OUT."""
+    """Quantise a model: GPTQ int4 checkpoint (default) or GGUF file, for --model OUT."""
     from hymt_cli import quantize as q
 
     with _logging(debug):
+        if to_format == "gguf":
+            Printer.line(f"wrote {_quantize_gguf(model, out, gguf_type)}")
+            return EXIT_OK
+        if to_format != "gptq":
+            raise UsageError(f"unknown --format {to_format!r} (gptq or gguf)")
         options: dict[str, Any] = {"bits": bits, "group_size": group_size,
                                    "calibration": calibration or None,
                                    "device": device or "auto", "desc_act": desc_act}
@@ -319,6 +340,23 @@ def quantize(
         written = q.quantize(model, out, **options)
         Printer.line(f"wrote {written}")
         return EXIT_OK
+
+
+def _quantize_gguf(model: str, out: Path, kind: str) -> Path:
+    """HF checkpoint -> GGUF (F16/F32 as they are, other types via llama.cpp)."""
+    import tempfile
+
+    from hymt_cli import gguf_convert
+    from hymt_cli.models import resolve_model
+
+    if out.exists():
+        raise UsageError(f"{out} exists; choose a new output file")
+    source = resolve_model(model).path
+    if kind.upper() in ("F16", "F32"):
+        return gguf_convert.convert(source, out, kind.lower())
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        full = gguf_convert.convert(source, Path(tmp) / "f16.gguf", "f16")
+        return gguf_convert.quantize_gguf(full, out, kind)
 
 
 @app.command()
@@ -418,6 +456,7 @@ def run(argv: list[str]) -> int:
 def _known_error(exc: Exception, debug: bool) -> int:
     """Map an exception to its one-line message and exit code."""
     from hymt_cli.glossary import GlossaryError
+    from hymt_cli.gguf_convert import GGUFError
     from hymt_cli.memory import MemoryFileError
     from hymt_cli.memory_io import MemoryImportError
     from hymt_cli.models import ModelNotFound
@@ -429,7 +468,7 @@ def _known_error(exc: Exception, debug: bool) -> int:
     usage = (ConfigError, GlossaryError, ModelNotFound, MemoryFileError)
     if isinstance(exc, usage):
         return _one_line(str(exc), exc, debug, EXIT_USAGE)
-    if isinstance(exc, (QuantizeError, MemoryImportError, EngineError)):
+    if isinstance(exc, (QuantizeError, GGUFError, MemoryImportError, EngineError)):
         return _one_line(str(exc), exc, debug, EXIT_FAILED)
     # a bug: one line, the traceback only with --debug
     return _failure(f"unexpected {type(exc).__name__}: {exc}", exc, debug)

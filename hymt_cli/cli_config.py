@@ -24,11 +24,12 @@ log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
     "sources": (), "exclude": (), "targets": (), "source": None, "out": None,
-    "format": None, "engine": "hf", "model": None, "device": "auto", "dtype": "auto",
+    "format": None, "engine": None, "model": None, "device": "auto", "dtype": "auto",
     "glossaries": (), "strict_glossary": False,
     "front_matter_keys": DEFAULT_FRONT_MATTER_KEYS, "context_tokens": 128,
     "batch_size": None, "max_segment_tokens": 256, "memory": None,
     "sampling": False, "encoding": None, "template": "auto", "skip_kinds": (),
+    "gguf_file": None,
 }
 """The value of every project field when neither the file nor a flag sets it."""
 
@@ -86,7 +87,7 @@ def build(
         paths=paths,
         targets=languages(values["targets"]),
         source=language(values["source"]) if values["source"] else None,
-        engine=values["engine"],
+        engine=values["engine"] or default_engine(values["model"]),
         out=values["out"],
         format=values["format"],
         encoding=values["encoding"],
@@ -141,6 +142,13 @@ def batch_size(value: int | str | None) -> int | None:
     return number
 
 
+def default_engine(model: str | None) -> str:
+    """`llamacpp` for a GGUF model (a `.gguf` file, a `-gguf` alias), else `hf`."""
+    from hymt_cli.engines.llamacpp_model import is_gguf_spec
+
+    return "llamacpp" if model and is_gguf_spec(model) else "hf"
+
+
 def engine_options(
     values: dict[str, Any], extra: dict[str, Any]
 ) -> tuple[tuple[str, Any], ...]:
@@ -156,6 +164,7 @@ def engine_options(
         "dtype": None if dtype == "auto" else DTYPES[dtype],
         "sampling": True if values["sampling"] else None,
         "template": None if values["template"] == "auto" else values["template"],
+        "gguf_file": values["gguf_file"],
         "batch_size": batch_size(values["batch_size"]),
         "threads": extra.get("threads"),
         "max_new_tokens": extra.get("max_new_tokens"),

@@ -96,6 +96,10 @@ def _from_cache(repo_id: str, cache: Path) -> Path:
 
 def resolve_model(spec: str = DEFAULT_MODEL) -> ResolvedModel:
     """Turn an alias, a directory or a hub id into a local model directory."""
+    from hymt_cli.engines.llamacpp_model import is_gguf_spec
+
+    if is_gguf_spec(spec):
+        raise ModelNotFound(f"{spec} is a GGUF model: use --engine llamacpp")
     local = _local_dir(spec)
     if local is not None:
         return ResolvedModel(spec, local)

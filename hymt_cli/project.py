@@ -48,6 +48,7 @@ FIELDS: dict[str, Field] = {
     "memory": Field(str, paths=True),
     "sampling": Field(bool),
     "template": Field(str),
+    "gguf_file": Field(str),
     "skip_kinds": Field(str, many=True),
     "encoding": Field(str),
 }

@@ -322,3 +322,36 @@ def test_import_engines_does_not_import_llama_cpp() -> None:
             "assert 'llamacpp' in e.engine_names(); "
             "assert 'llama_cpp' not in sys.modules and 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cli_picks_llamacpp_for_a_gguf_model(
+    tiny_gguf_pair: tuple[Path, Path], tmp_path: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hymt_cli.cli import run
+
+    _, gguf_path = tiny_gguf_pair
+    monkeypatch.chdir(tmp_path)
+    source = "# Title\n\nSome *text* with `code` and a [link](https://x.org).\n"
+    (tmp_path / "doc.md").write_text(source, encoding="utf-8")
+    args = ["translate", "doc.md", "--to", "de", "--model", str(gguf_path),
+            "--threads", "1", "--max-new-tokens", "8", "--json"]
+    assert run(args) == 0
+    out = (tmp_path / "doc.de.md").read_text(encoding="utf-8")
+    assert "`code`" in out and "(https://x.org)" in out and out.startswith("# ")
+    assert run([*args, "--check"]) == 0  # remembered under the llamacpp fingerprint
+
+
+def test_quantize_command_writes_a_gguf_the_engine_loads(
+    tiny_gguf_pair: tuple[Path, Path], tmp_path: Path,  # noqa: F811
+) -> None:
+    from hymt_cli.cli import run
+
+    hf_dir, _ = tiny_gguf_pair
+    out = tmp_path / "tiny-q8.gguf"
+    assert run(["quantize", str(hf_dir), str(out), "--format", "gguf",
+                "--type", "Q8_0"]) == 0
+    engine = LlamaCppEngine(str(out), threads=1, max_new_tokens=4)
+    assert "tiny-q8.gguf" in engine.fingerprint
+    assert engine.translate_batch([Request("Hello world", LANGUAGES["de"])])
+    assert run(["quantize", str(hf_dir), str(out), "--format", "gguf"]) == 2
