@@ -147,6 +147,25 @@ def compose_english_first(request: Request) -> str:
     return compose_default(request)
 
 
+TEMPLATE_CHOICES = ("auto", "official", "english")
+"""`auto`: official, except English-first for small low-bit checkpoints."""
+
+
+def check_template_choice(choice: str) -> str:
+    """`choice` if it is one of TEMPLATE_CHOICES, else a ValueError."""
+    if choice not in TEMPLATE_CHOICES:
+        raise ValueError(f"unknown template choice {choice!r} "
+                         f"({', '.join(TEMPLATE_CHOICES)})")
+    return choice
+
+
+def choose_composer(choice: str, small_low_bit: bool) -> Composer:
+    """The composer for a template choice; `auto` picks English-first for 1.8B
+    checkpoints at 4 bits or fewer, where the Chinese template misfires."""
+    english = choice == "english" or (choice == "auto" and small_low_bit)
+    return compose_english_first if english else compose_default
+
+
 def build_prompt(request: Request, compose: Composer = compose_default) -> str:
     """The user-turn text for `request` (no chat markup)."""
     return compose(request)

@@ -30,6 +30,17 @@ class Request:
     may then vary its decoding)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Sampling:
+    """HY-MT's recommended sampling settings (README of HY-MT1.5), for any engine."""
+
+    top_k: int = 20
+    top_p: float = 0.6
+    temperature: float = 0.7
+    repetition_penalty: float = 1.05
+    seed: int | None = None
+
+
 class Engine(Protocol):
     """Translates batches of requests; results come back in request order."""
 

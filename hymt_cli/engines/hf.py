@@ -17,8 +17,8 @@ from hymt_cli.models import DEFAULT_MODEL, resolve_model
 from hymt_cli.prompts import (
     Composer,
     build_prompt,
-    compose_default,
-    compose_english_first,
+    check_template_choice,
+    choose_composer,
     is_tagged,
     parse_answer,
 )
@@ -75,14 +75,11 @@ class HFEngine:
         self.pad_id = 0
 
     def _default_composer(self, template: str) -> Composer:
-        """Official template choice, except for int4 1.8B checkpoints where the
-        Chinese template is known to yield the wrong target language (`auto`)."""
-        if template not in ("auto", "official", "english"):
-            raise ValueError(f"unknown template choice {template!r} (auto, official, english)")
+        """Official templates, except English-first for int4 1.8B checkpoints under
+        `auto` (see `prompts.choose_composer`)."""
         small_int4 = quantisation(self.config).startswith("gptq") and self.config.get(
             "hidden_size", 0) <= 2048
-        english = template == "english" or (template == "auto" and small_int4)
-        return compose_english_first if english else compose_default
+        return choose_composer(check_template_choice(template), small_int4)
 
     @property
     def fingerprint(self) -> str:

@@ -14,19 +14,10 @@ from dataclasses import dataclass, field
 import torch
 from transformers import DynamicCache
 
+from hymt_cli.engines.base import Sampling  # noqa: F401  (re-exported)
+
 StepObserver = Callable[[int, DynamicCache], None]
 """Called after each forward pass with the number of running rows and the cache."""
-
-
-@dataclass(frozen=True, slots=True)
-class Sampling:
-    """Sampling settings; HY-MT's recommended values are the defaults."""
-
-    top_k: int = 20
-    top_p: float = 0.6
-    temperature: float = 0.7
-    repetition_penalty: float = 1.05
-    seed: int | None = None
 
 
 @dataclass(slots=True)

@@ -27,8 +27,8 @@ from hymt_cli.engines.llamacpp_model import (
 from hymt_cli.prompts import (
     Composer,
     build_prompt,
-    compose_default,
-    compose_english_first,
+    check_template_choice,
+    choose_composer,
     is_tagged,
     parse_answer,
 )
@@ -100,10 +100,7 @@ class LlamaCppEngine:
         self.batch_size = batch_size or DEFAULT_SEQUENCES
         self.max_new_tokens, self.n_ctx = max_new_tokens, n_ctx
         self.kv_type, self.flash_attn = kv_type, flash_attn
-        if template not in ("auto", "official", "english"):
-            raise ValueError(f"unknown template choice {template!r} "
-                             "(auto, official, english)")
-        self.template = template
+        self.template = check_template_choice(template)
         self._compose = compose
         self.observer: StepObserver | None = None
         """Optional hook called before every decode (tests, benchmarks)."""
@@ -118,9 +115,7 @@ class LlamaCppEngine:
         wrong target language (as for the hf engine's int4 checkpoints)."""
         if self._compose is not None:
             return self._compose
-        english = self.template == "english" or (
-            self.template == "auto" and self._small_low_bit())
-        return compose_english_first if english else compose_default
+        return choose_composer(self.template, self._small_low_bit())
 
     def _small_low_bit(self) -> bool:
         file_type = int(self.vocab.meta("general.file_type") or 0)

@@ -18,21 +18,11 @@ from dataclasses import dataclass, field
 import llama_cpp
 import numpy as np
 
+from hymt_cli.engines.base import Sampling  # noqa: F401  (re-exported)
 from hymt_cli.engines.llamacpp_runtime import LlamaModel
 
 StepObserver = Callable[[int], None]
 """Called before each decode with the number of sequences that get a new token."""
-
-
-@dataclass(frozen=True, slots=True)
-class Sampling:
-    """HY-MT's recommended sampling settings (the `hf` engine's defaults)."""
-
-    top_k: int = 20
-    top_p: float = 0.6
-    temperature: float = 0.7
-    repetition_penalty: float = 1.05
-    seed: int | None = None
 
 
 @dataclass(slots=True)
