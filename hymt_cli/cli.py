@@ -195,9 +195,9 @@ Json = Annotated[
     bool, typer.Option("--json", help="Print a JSON run summary on stdout.")
 ]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
-Quiet = Annotated[bool, typer.Option("--quiet", help="Print errors only.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")]
 Verbose = Annotated[
-    bool, typer.Option("--verbose", help="Also print every per-segment problem.")
+    bool, typer.Option("--verbose", "-v", help="Also print every per-segment problem.")
 ]
 DEFAULT_KEYS = ",".join(DEFAULT_FRONT_MATTER_KEYS)
 

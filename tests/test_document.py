@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hymt_cli.document import Document, SegmentBuilder, render_segment
 
 
@@ -101,3 +103,20 @@ def test_skipped_kinds_become_skeleton_also_when_nested() -> None:
     assert doc.source == text
     out = doc.render({s.id: s.text.replace("Cat", "CAT") for s in doc.segments()})
     assert out == "# Title\n\nSee ![a cat](c.png \"CAT title\") here.\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<!DOCTYPE html><html><body><p>x</p></body></html>", "html"),
+        ("<p>Hello <b>world</b></p>\n", "html"),
+        ("<div>\n  <p>x</p>\n</div>\n", "html"),
+        ('<p align="center"><img src="logo.png"></p>\n\n# Title\n\nText.\n', "md"),
+        ("# Title\n", "md"),
+        ("plain <b>x</b>\n", "md"),
+    ],
+)
+def test_stdin_sniffing_tells_html_fragments_from_markdown(text: str, expected: str) -> None:
+    from hymt_cli.documents import sniff_format
+
+    assert sniff_format(text) == expected

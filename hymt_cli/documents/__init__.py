@@ -6,6 +6,7 @@ Each adapter is a module with `NAME`, `SUFFIXES` and `segment(text, options)`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from importlib import import_module
 from pathlib import PurePath
@@ -60,12 +61,18 @@ def format_for_path(path: PurePath) -> str | None:
     return SUFFIXES.get(path.suffix.lower())
 
 
+_MARKDOWN_LINE = re.compile(r"^(?:#{1,6}\s|[-*+]\s|>|```|~~~|\d+[.)]\s)", re.MULTILINE)
+
+
 def sniff_format(text: str) -> str:
-    """Guess the format of text read from stdin."""
-    head = text.lstrip("\ufeff \t\r\n")[:1000].lower()
+    """Guess the format of text read from stdin: a page, or a fragment of markup
+    with no Markdown block syntax, is HTML; anything else is Markdown."""
+    body = text.lstrip("\ufeff \t\r\n")
+    head = body[:1000].lower()
     if head.startswith(("<!doctype html", "<html", "<?xml")) or "<body" in head:
         return "html"
-    return "md"
+    fragment = body.startswith("<") and body.rstrip().endswith(">")
+    return "html" if fragment and not _MARKDOWN_LINE.search(body) else "md"
 
 
 def segment(
