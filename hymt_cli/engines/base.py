@@ -30,6 +30,16 @@ class Request:
     may then vary its decoding)."""
 
 
+DEFAULT_MAX_NEW_TOKENS = 2048
+"""Hard cap on generated tokens per segment (HY-MT's README examples use 2048)."""
+
+
+def answer_budget(source_tokens: int, cap: int = DEFAULT_MAX_NEW_TOKENS) -> int:
+    """max_new_tokens for a segment: translations rarely run past twice the source;
+    32 tokens of slack cover `<target>` markup. Bounds the KV cache per row."""
+    return max(1, min(cap, 2 * source_tokens + 32))
+
+
 @dataclass(frozen=True, slots=True)
 class Sampling:
     """HY-MT's recommended sampling settings (README of HY-MT1.5), for any engine."""

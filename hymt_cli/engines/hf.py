@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from hymt_cli.engines.base import Request
+from hymt_cli.engines.base import DEFAULT_MAX_NEW_TOKENS, Request, answer_budget
 from hymt_cli.engines.hf_identity import TokenCounter, quantisation, read_config, revision
 from hymt_cli.models import DEFAULT_MODEL, resolve_model
 from hymt_cli.prompts import (
@@ -29,12 +29,6 @@ if TYPE_CHECKING:
     from hymt_cli.engines.hf_generate import StepObserver
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_MAX_NEW_TOKENS = 2048
-"""Hard cap on generated tokens per segment (the README examples use 2048)."""
-# Translations rarely run past twice the source; the slack covers <target> markup.
-BUDGET_FACTOR = 2
-BUDGET_SLACK = 32
 
 
 class HFEngine:
@@ -133,8 +127,7 @@ class HFEngine:
         """max_new_tokens for `request`: bounded by its source length and the cap."""
         self.load()
         source = self.tokenizer(request.text, add_special_tokens=False)["input_ids"]
-        bound = BUDGET_FACTOR * len(source) + BUDGET_SLACK
-        return max(1, min(self.max_new_tokens, bound))
+        return answer_budget(len(source), self.max_new_tokens)
 
     def translate_batch(self, requests: Sequence[Request]) -> list[str]:
         """Translate every request; results in request order."""

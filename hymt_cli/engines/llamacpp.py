@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from hymt_cli.engines.base import Request
+from hymt_cli.engines.base import DEFAULT_MAX_NEW_TOKENS, Request, answer_budget
 from hymt_cli.engines.llamacpp_model import (
     DEFAULT_GGUF_MODEL,
     header_digest,
@@ -39,12 +39,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_NEW_TOKENS = 2048
 DEFAULT_SEQUENCES = 16
 """Sequences decoded together: on 2 cores Q4_K_M decodes ~50 tok/s at 16, ~33 at 8
 (benchmarks/results/llamacpp_cpu.md); they share the `n_ctx` KV cells."""
-BUDGET_FACTOR = 2
-BUDGET_SLACK = 32
 TURN_END_TOKEN = "<｜hy_place▁holder▁no▁2｜>"
 """The 1.8B's assistant turn end; its eos is another token."""
 USER, ASSISTANT = "<｜hy_User｜>", "<｜hy_Assistant｜>"
@@ -222,8 +219,7 @@ class LlamaCppEngine:
 
     def budget(self, request: Request) -> int:
         """max_new_tokens for `request`: bounded by its source length and the cap."""
-        bound = BUDGET_FACTOR * self.count_tokens(request.text) + BUDGET_SLACK
-        return max(1, min(self.max_new_tokens, bound))
+        return answer_budget(self.count_tokens(request.text), self.max_new_tokens)
 
     def translate_batch(self, requests: Sequence[Request]) -> list[str]:
         """Translate every request; results in request order."""
