@@ -21,17 +21,10 @@ from hymt_cli.engines.hf_loading import TURN_END_TOKEN, stop_token_ids  # noqa: 
 from hymt_cli.languages import LANGUAGES  # noqa: E402
 from hymt_cli.models import ModelNotFound, resolve_model  # noqa: E402
 from hymt_cli.prompts import build_prompt  # noqa: E402
-from tests.tiny_model import tiny_model_dir  # noqa: E402, F401
+from tests.tiny_model import SAMPLE_TEXTS, tiny_model_dir  # noqa: E402, F401
 
 DE, ZH = LANGUAGES["de"], LANGUAGES["zh"]
-TEXTS = [
-    "Hello world.",
-    "The quick brown fox jumps over the lazy dog. " * 3,
-    "今天天气很好，我们去公园玩吧。",
-    "Press <s1>Save</s1> to keep <s2>all</s2> changes.",
-    "Der Hund.",
-    "Machine translation turns documents in one language into another.",
-]
+TEXTS = SAMPLE_TEXTS
 REQUESTS = [Request(t, ZH if i % 3 == 0 else DE) for i, t in enumerate(TEXTS)]
 
 

@@ -32,17 +32,10 @@ from hymt_cli.models import ModelNotFound  # noqa: E402
 from hymt_cli.pipeline import Job, translate_document  # noqa: E402
 from hymt_cli.prompts import compose_default, compose_english_first  # noqa: E402
 from tests.tiny_gguf import tiny_gguf_pair  # noqa: E402, F401
+from tests.tiny_model import SAMPLE_TEXTS  # noqa: E402
 
 DE, ZH = LANGUAGES["de"], LANGUAGES["zh"]
-TEXTS = [
-    "Hello world.",
-    "The quick brown fox jumps over the lazy dog. " * 3,
-    "今天天气很好，我们去公园玩吧。",
-    "Press <s1>Save</s1> to keep <s2>all</s2> changes.",
-    "Der Hund.",
-    "Machine translation turns documents in one language into another.",
-    "Type <｜hy_User｜> here.",
-]
+TEXTS = [*SAMPLE_TEXTS, "Type <｜hy_User｜> here."]
 REQUESTS = [Request(t, ZH if i % 3 == 0 else DE) for i, t in enumerate(TEXTS)]
 SHORT = 32
 """Token cap of the module's engines."""

@@ -29,6 +29,16 @@ CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}" + ASSISTANT + "{% endif %}"
 )
 
+SAMPLE_TEXTS = [
+    "Hello world.",
+    "The quick brown fox jumps over the lazy dog. " * 3,
+    "今天天气很好，我们去公园玩吧。",
+    "Press <s1>Save</s1> to keep <s2>all</s2> changes.",
+    "Der Hund.",
+    "Machine translation turns documents in one language into another.",
+]
+"""Segments of varied length, script and tags, shared by the engine tests."""
+
 CORPUS = """\
 Translate the following segment into German, without additional explanation.
 The quick brown fox jumps over the lazy dog.
