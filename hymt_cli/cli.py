@@ -15,14 +15,16 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from hymt_cli import __version__, cli_config, progress
+from hymt_cli.cli_config import dialect_name, protect_patterns
 from hymt_cli.cli_memory import memory_app
-from hymt_cli.documents import DEFAULT_FRONT_MATTER_KEYS, SegmentOptions
+from hymt_cli.documents import DEFAULT_FRONT_MATTER_KEYS, SegmentOptions, with_dialect
 from hymt_cli.fileio import STDIN, InputError, Source
 from hymt_cli.languages import LANGUAGES
 from hymt_cli.run import (
@@ -138,6 +140,19 @@ Skip = Annotated[
                  help="Leave segments of this kind untranslated (e.g. table_cell, "
                       "alt, front_matter); repeatable."),
 ]
+DialectName = Annotated[
+    str | None,
+    typer.Option("--dialect", metavar="NAME",
+                 help="Markdown dialect: auto (default: from mkdocs.yml, .vitepress/, "
+                      "docusaurus.config.*, book.toml, Hugo or Jekyll config, .mdx), "
+                      "commonmark, mkdocs, vitepress, mdx, hugo, mdbook, jekyll, myst."),
+]
+Protect = Annotated[
+    list[str] | None,
+    typer.Option("--protect", metavar="REGEX",
+                 help="Never translate text matching this regular expression; "
+                      "repeatable."),
+]
 Threads = Annotated[
     int | None,
     typer.Option("--threads", min=1, metavar="N", help="hf engine: CPU threads."),
@@ -238,6 +253,8 @@ def translate(
     template: Template = None,
     gguf_file: GgufFile = None,
     skip: Skip = None,
+    dialect: DialectName = None,
+    protect: Protect = None,
     threads: Threads = None,
     max_new_tokens: MaxNew = None,
     context_tokens: ContextTokens = None,
@@ -271,6 +288,7 @@ def translate(
             "max_segment_tokens": max_segment_tokens,
             "glossaries": tuple(glossary or ()), "strict_glossary": strict_glossary,
             "exclude": tuple(exclude or ()), "memory": memory,
+            "dialect": dialect, "protect": tuple(protect or ()),
         }
         extra = {"threads": threads, "max_new_tokens": max_new_tokens,
                  "no_memory": no_memory, "prune": prune,
@@ -366,19 +384,30 @@ def segments(
     encoding: Encoding = None,
     keys: Annotated[str, _opt("--front-matter-keys", metavar="KEYS", help=KEYS_HELP)]
     = DEFAULT_KEYS,
+    dialect: DialectName = None,
+    protect: Protect = None,
     debug: Debug = False,
 ) -> int:
-    """Print a document's segments as JSON lines (id, kind, text)."""
+    """Print a document's segments as JSON lines (id, kind, text); the dialect
+    used, and why, goes to stderr."""
     with _logging(debug):
         check_options(format_name, encoding)
         source = Source(None) if path == STDIN else _existing(path)
+        options = replace(_options(keys), protect=protect_patterns(tuple(protect or ())))
+        try:
+            options, why = with_dialect(options, dialect_name(dialect or "auto"),
+                                        source.path, None)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         try:
             _, document = load_document(
-                source, format_name, encoding, _options(keys), sys.stdin.buffer
+                source, format_name, encoding, options, sys.stdin.buffer
             )
         except InputError as error:
             progress.Lines(debug=debug).error(error)
             return EXIT_FAILED
+        if document.format == "md":
+            sys.stderr.write(f"dialect: {options.dialect.name} ({why})\n")
         for seg in document.segments():
             row = {"id": seg.id, "kind": seg.kind, "text": seg.text}
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")

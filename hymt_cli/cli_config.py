@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "front_matter_keys": DEFAULT_FRONT_MATTER_KEYS, "context_tokens": 128,
     "batch_size": None, "max_segment_tokens": 256, "memory": None,
     "sampling": False, "encoding": None, "template": "auto", "skip_kinds": (),
-    "gguf_file": None,
+    "gguf_file": None, "dialect": "auto", "protect": (),
 }
 """The value of every project field when neither the file nor a flag sets it."""
 
@@ -92,7 +93,9 @@ def build(
         format=values["format"],
         encoding=values["encoding"],
         options=SegmentOptions(front_matter_keys=tuple(values["front_matter_keys"]),
-                               skip_kinds=frozenset(values["skip_kinds"])),
+                               skip_kinds=frozenset(values["skip_kinds"]),
+                               protect=protect_patterns(values["protect"])),
+        dialect=dialect_name(values["dialect"]),
         batch_size=batch_size(values["batch_size"]),
         engine_options=engine_options(values, extra),
         glossaries=tuple(values["glossaries"]),
@@ -105,6 +108,31 @@ def build(
         mode=extra.get("mode", "translate"),
         prune=bool(extra.get("prune", False)),
     )
+
+
+def dialect_name(name: str) -> str:
+    """`--dialect`: `auto` or a known dialect; `UsageError` otherwise."""
+    from hymt_cli.documents.dialects import get_dialect
+
+    if name.strip().lower() == "auto":
+        return "auto"
+    try:
+        return get_dialect(name).name
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def protect_patterns(patterns: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """`--protect`: regular expressions that must compile and match text."""
+    for pattern in patterns:
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise UsageError(f"--protect {pattern!r} is not a regular expression: {exc}"
+                             ) from None
+        if compiled.match(""):
+            raise UsageError(f"--protect {pattern!r} matches empty text")
+    return tuple(patterns)
 
 
 def language(code: str) -> Language:

@@ -51,6 +51,8 @@ FIELDS: dict[str, Field] = {
     "gguf_file": Field(str),
     "skip_kinds": Field(str, many=True),
     "encoding": Field(str),
+    "dialect": Field(str),
+    "protect": Field(str, many=True),
 }
 """Every key a configuration file may set."""
 

@@ -26,6 +26,7 @@ from hymt_cli.documents import (
     format_for_path,
     segment,
     sniff_format,
+    with_dialect,
 )
 from hymt_cli.fileio import (
     Decoded,
@@ -79,6 +80,8 @@ class RunConfig:
     encoding: str | None = None
     """Forced input encoding; None means UTF-8 or what a BOM says."""
     options: SegmentOptions = field(default_factory=SegmentOptions)
+    dialect: str = "auto"
+    """Markdown dialect name, or `auto`: detected per file from its project."""
     batch_size: int | None = None
     """Segments per engine call; None: the engine's own batch size (or 16)."""
     engine_options: tuple[tuple[str, Any], ...] = ()
@@ -375,8 +378,10 @@ def _load(
     """Read and segment one input; report and return None when it fails."""
     name = source.name
     try:
+        options, _ = with_dialect(config.options, config.dialect, source.path,
+                                  config.root)
         decoded, document = load_document(
-            source, config.format, config.encoding, config.options, stdin
+            source, config.format, config.encoding, options, stdin
         )
     except InputError as error:
         report(Outcome(name, "failed", error=error))

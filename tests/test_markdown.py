@@ -202,12 +202,22 @@ def test_heading_anchor_and_closing_hashes_stay_in_skeleton() -> None:
         assert same_structure(text, translate(doc, s1="Einführung #"))
 
 
-def test_code_html_blocks_and_off_regions_are_skeleton() -> None:
+def test_code_and_off_regions_are_skeleton_html_blocks_translated() -> None:
     text = (
         "```\ncode here\n```\n\n    indented code\n\n<div>\nraw html\n</div>\n\n"
         "<!-- hymt:off -->\nnot this\n<!-- hymt:on -->\n\nbut this\n\n[ref]: /u 'T'\n"
     )
-    assert texts(text) == ["but this"]
+    # the HTML block's text goes through the HTML adapter; its markup stays
+    assert texts(text) == ["raw html", "but this"]
+
+
+def test_html_block_kept_where_translating_it_could_end_it() -> None:
+    # a segment starting the block, or text with a `<` html.parser gave up on,
+    # would change what makes the lines an HTML block: both stay skeleton
+    assert texts('<i class="foo">\n*bar*\n</i>\n') == []
+    assert texts('<div id="foo"\n*hi*\n') == []
+    assert texts("<details>\n<summary>One</summary>\n\n</details>\n\n<details>\n"
+                 "<summary>Two</summary>\n</details>\n") == ["One", "Two"]
 
 
 def test_byte_exactness_edge_cases() -> None:

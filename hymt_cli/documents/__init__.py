@@ -13,6 +13,7 @@ from pathlib import PurePath
 from types import ModuleType
 
 from hymt_cli.document import Document, without_kinds
+from hymt_cli.documents.dialects import COMMONMARK, Dialect
 
 DEFAULT_FRONT_MATTER_KEYS = ("title", "description", "summary")
 
@@ -25,6 +26,10 @@ class SegmentOptions:
     """Front-matter keys whose values are translated; all others are kept."""
     skip_kinds: frozenset[str] = frozenset()
     """Segment kinds to keep untranslated (e.g. `table_cell`, `alt`)."""
+    dialect: Dialect = COMMONMARK
+    """The Markdown dialect (see `dialects`); other formats ignore it."""
+    protect: tuple[str, ...] = ()
+    """User regular expressions whose matches are locked wherever they occur."""
 
 
 FORMATS: dict[str, str] = {
@@ -39,6 +44,7 @@ SUFFIXES: dict[str, str] = {
     ".markdown": "md",
     ".mdown": "md",
     ".mkd": "md",
+    ".mdx": "md",
     ".html": "html",
     ".htm": "html",
     ".xhtml": "html",
@@ -73,6 +79,25 @@ def sniff_format(text: str) -> str:
         return "html"
     fragment = body.startswith("<") and body.rstrip().endswith(">")
     return "html" if fragment and not _MARKDOWN_LINE.search(body) else "md"
+
+
+def with_dialect(
+    options: SegmentOptions, name: str, path: PurePath | None, root: PurePath | None
+) -> tuple[SegmentOptions, str]:
+    """`options` with the dialect `name` (`auto`: detected from the project around
+    `path`), and a phrase saying why that dialect."""
+    from hymt_cli.documents.dialects import get_dialect
+
+    if name != "auto":
+        return replace(options, dialect=get_dialect(name)), "chosen by --dialect or dialect ="
+    if path is None:
+        return replace(options, dialect=get_dialect("commonmark")), "standard input"
+    from pathlib import Path
+
+    from hymt_cli.documents.dialect_detect import detect_dialect
+
+    found = detect_dialect(Path(path), Path(root) if root else None)
+    return replace(options, dialect=found.dialect), found.reason
 
 
 def segment(

@@ -9,20 +9,30 @@ Which blocks are translated is the `EXTRACTORS` table, switchable by kind name.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from markdown_it.token import Token
 
-from hymt_cli.document import Document, Markup, Piece, Segment, Tag
+from hymt_cli.document import TAG_RE, Document, Markup, Piece, Segment, Tag
 from hymt_cli.structure import html_structure
 from hymt_cli.documents import SegmentOptions
-from hymt_cli.documents.md_escape import escape_cell, escape_heading, escape_text
+from hymt_cli.documents.md_escape import (
+    escape_cell,
+    escape_heading,
+    escape_text,
+    without_math_brackets,
+)
 from hymt_cli.documents.md_front_matter import front_matter_segments
 from hymt_cli.documents.md_inline import MdContext, Span, build_inline
 from hymt_cli.documents.md_lines import CMAP
-from hymt_cli.documents.md_parser import ANCHOR, BOM, make_parser, render_html, shared_parser
+from hymt_cli.documents.dialects import COMMONMARK, Dialect
+from hymt_cli.documents.md_blocks import JSX, TITLE_OPEN
+from hymt_cli.documents.md_html import html_block, jsx_block
+from hymt_cli.documents.md_parser import ANCHOR, BOM, make_parser, parser_for, render_html
+from hymt_cli.documents.md_protect import gap_patterns
 
 __all__ = ["NAME", "SUFFIXES", "EXTRACTORS", "KINDS", "segment", "segment_markdown",
            "make_parser", "render_html", "same_structure"]
@@ -65,11 +75,45 @@ class Located:
         """The original-text offset of a normalised-text offset."""
         return offset + self.lead + bisect.bisect_left(self.crlf, offset)
 
+    @functools.cached_property
+    def _line_starts(self) -> list[int]:
+        return [0, *(m.end() for m in re.finditer("\n", self.norm))]
+
+    def line_start(self, line: int) -> int:
+        """The normalised offset where line `line` (0-based) begins."""
+        starts = self._line_starts
+        return starts[line] if line < len(starts) else len(self.norm)
+
 
 Extractor = Callable[[MdContext, Located, Token, str, SegmentOptions], list[Segment]]
 
 
-def locate(text: str) -> Located:
+_LINK_TEMPLATE = re.compile(
+    r"\]\([ \t]*(\{\{[<%].*?[>%]\}\}|\{%.*?%\}|\{\{.*?\}\})")
+_TEMPLATE_FEATURES = ("shortcodes", "liquid", "mdbook", "vitepress")
+
+
+def mask_link_templates(norm: str) -> str:
+    """`norm` with the blanks inside template tags that stand for a link
+    destination (`[it]({{< ref "a.md" >}})`) made `_`: the site expands them
+    before Markdown sees a link, so the parser must see one too. Offsets stay."""
+    def mask(match: re.Match[str]) -> str:
+        head = match.group()[: match.start(1) - match.start()]
+        return head + re.sub(r"[ \t]", "_", match.group(1))
+
+    return _LINK_TEMPLATE.sub(mask, norm)
+
+
+def dialect_terms(text: str, dialect: Dialect) -> tuple[str, ...]:
+    """Patterns for the abbreviations a page defines (`*[HTML]: …`): the terms
+    are locked in its prose, or pymdownx would no longer find them."""
+    if not dialect.has("abbr"):
+        return ()
+    terms = re.findall(r"^[ \t]*\*\[([^\]\n]+)\]:", text, re.MULTILINE)
+    return tuple(rf"(?<!\w){re.escape(term)}(?!\w)" for term in dict.fromkeys(terms))
+
+
+def locate(text: str, dialect: Dialect = COMMONMARK) -> Located:
     """Normalise `text` the way markdown-it does, keeping the way back."""
     lead = 1 if text.startswith(BOM) else 0
     body, crlf, parts, last = text[lead:], [], [], 0
@@ -81,6 +125,8 @@ def locate(text: str) -> Located:
             crlf.append(match.start() - len(crlf))
     parts.append(body[last:])
     norm = "".join(parts).replace("\0", "\ufffd")
+    if any(dialect.has(f) for f in _TEMPLATE_FEATURES):
+        norm = mask_link_templates(norm)
     return Located(text, norm, lead, tuple(crlf))
 
 
@@ -93,6 +139,8 @@ def inline_block(
         return []
     span = Span(token.content, [doc.to_orig(n) for n in cmap], doc.text)
     escape = {"heading": escape_heading, "table_cell": escape_cell}.get(kind, escape_text)
+    if options.dialect.has("math"):
+        escape = without_math_brackets(escape)
     built = build_inline(ctx, span, token.children or [], kind, escape,
                          token.meta.get(ANCHOR))
     if built is None:
@@ -101,7 +149,25 @@ def inline_block(
         return _segments_of(built)
     if kind == "blockquote":
         return _without_alert_marker(built)
+    if kind == "list_item":
+        return _without_task_marker(built)
     return [built]
+
+
+_TASK = re.compile(r"\[[ xX]\][ \t]+")
+
+
+def _without_task_marker(segment: Segment) -> list[Segment]:
+    """A task list item's `[ ]` / `[x]` stays in the skeleton (escaped, GitHub and
+    pymdownx.tasklist would no longer draw a checkbox)."""
+    text, source = _TASK.match(segment.text), _TASK.match(segment.source)
+    if text is None or source is None or text.group() != source.group():
+        return [segment]
+    rest = segment.text[text.end():]
+    if not any(ch.isalpha() for ch in TAG_RE.sub("", rest)):
+        return []
+    return [replace(segment, text=rest, source=segment.source[source.end():],
+                    start=segment.start + source.end())]
 
 
 _ALERT_TEXT = re.compile(r"\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION)\](?: |$)", re.I)
@@ -146,10 +212,15 @@ EXTRACTORS: dict[str, Extractor] = {
     "definition": inline_block,
     "admonition": inline_block,
     "admonition_title": inline_block,
+    "tab_title": inline_block,
+    "abbr": inline_block,
+    "book_title": inline_block,
+    "html": html_block,
+    "jsx": jsx_block,
 }
 """Block kind -> extractor; all share one signature."""
 
-NESTED_KINDS = ("alt", "title")
+NESTED_KINDS = ("alt", "title", "jsx_prop")
 """Kinds that live inside another segment's locked tags or link markup."""
 
 KINDS = frozenset(EXTRACTORS) | frozenset(NESTED_KINDS)
@@ -166,10 +237,12 @@ def segment_markdown(
 ) -> Document:
     """Parse Markdown `text`, translating only segments of `kinds`."""
     options = options or SegmentOptions()
-    ctx = MdContext(text, frozenset(kinds))
-    doc = locate(text)
+    protect = (*options.protect, *dialect_terms(text, options.dialect))
+    ctx = MdContext(text, frozenset(kinds),
+                    protect=gap_patterns(options.dialect, protect))
+    doc = locate(text, options.dialect)
     found: list[Segment] = []
-    for token, kind in classify(shared_parser().parse(doc.norm)):
+    for token, kind in classify(parser_for(options.dialect).parse(doc.norm)):
         if kind in ctx.kinds:
             found.extend(EXTRACTORS[kind](ctx, doc, token, kind, options))
     kept = drop_off_regions(text, found)
@@ -179,14 +252,22 @@ def segment_markdown(
 def classify(tokens: list[Token]) -> Iterable[tuple[Token, str]]:
     """Each front-matter and inline token with the kind of block it belongs to."""
     containers: list[str] = []
-    previous = ""
+    previous = title_kind = ""
     for token in tokens:
         if token.type == "front_matter":
             yield token, "front_matter"
+        elif token.type == "html_block":
+            yield token, "html"
+        elif token.type == JSX:
+            yield token, "jsx"
+        elif token.type == "inline" and previous == TITLE_OPEN:
+            yield token, title_kind
         elif token.type == "inline":
             leaf = _LEAVES.get(previous)
             yield token, leaf or next(
                 (c for c in reversed(containers) if c), "paragraph")
+        if token.type == TITLE_OPEN:
+            title_kind = token.meta["kind"]
         if token.nesting == 1:
             containers.append(_CONTAINERS.get(token.type, ""))
         elif token.nesting == -1 and containers:
@@ -257,6 +338,7 @@ def _segments_of(pieces: list[Piece]) -> list[Segment]:
     return [piece for piece in pieces if isinstance(piece, Segment)]
 
 
-def same_structure(source: str, rendered: str) -> bool:
+def same_structure(source: str, rendered: str, dialect: Dialect = COMMONMARK) -> bool:
     """Whether two Markdown texts render to the same HTML element structure."""
-    return html_structure(render_html(source)) == html_structure(render_html(rendered))
+    return (html_structure(render_html(source, dialect))
+            == html_structure(render_html(rendered, dialect)))

@@ -21,8 +21,21 @@ def _backslash(match: re.Match[str]) -> str:
     return "\\" + match.group()
 
 
-def _escape(text: str, inline: re.Pattern[str]) -> str:
-    text = inline.sub(_backslash, _NEWLINES.sub(" ", text))
+_BRACKET_ENTITIES = {"[": "&#91;", "]": "&#93;"}
+
+
+def _math_safe(match: re.Match[str]) -> str:
+    """Where `\\[ … \\]` is display math (arithmatex), brackets become entities."""
+    return _BRACKET_ENTITIES.get(match.group()) or "\\" + match.group()
+
+
+def without_math_brackets(escape: Escape) -> Escape:
+    """`escape` for a dialect with `\\[…\\]` math: no backslash before `[` or `]`."""
+    return _MATH_SAFE.get(escape, escape)
+
+
+def _escape(text: str, inline: re.Pattern[str], mark=_backslash) -> str:
+    text = inline.sub(mark, _NEWLINES.sub(" ", text))
     body = text.lstrip(" \t")
     lead = " " if len(body) < len(text) else ""
     start = _LINE_START.match(body)
@@ -63,3 +76,24 @@ def title_escape(opener: str) -> Escape:
         return pattern.sub(_backslash, _NEWLINES.sub(" ", text))
 
     return escape
+
+
+def _math_text(text: str) -> str:
+    return _escape(text, _INLINE, _math_safe)
+
+
+def _math_cell(text: str) -> str:
+    return _escape(text, _INLINE_CELL, _math_safe)
+
+
+def _math_heading(text: str) -> str:
+    text = _math_text(text)
+    match = _TRAILING_HASHES.search(text)
+    if match is not None and not text[: match.start()].endswith("\\"):
+        text = text[: match.start()] + "\\" + text[match.start() :]
+    return text
+
+
+_MATH_SAFE: dict[Escape, Escape] = {
+    escape_text: _math_text, escape_cell: _math_cell, escape_heading: _math_heading,
+}

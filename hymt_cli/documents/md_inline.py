@@ -29,11 +29,13 @@ from hymt_cli.document import (
 from hymt_cli.documents.md_emphasis import EMPHASIS_KINDS, finish_emphasis
 from hymt_cli.documents.md_escape import escape_text, title_escape
 from hymt_cli.documents.md_parser import RANGE
+from hymt_cli.documents.md_protect import LOCKED, PAIR_CLOSE, PAIR_OPEN
 
 _PROTECTED = re.compile(
     r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}"
     r"|(?:(?:https?|ftp)://|mailto:|www\.)[^\s<>]*[^\s<>.,:;\"')\]!?*_~]"
 )
+_TRAILING_ATTRS = re.compile(r"(?<=[\])])\{[^{}]*\}$")
 _PAIRED = {"em_open": "em", "strong_open": "strong", "s_open": "s"}
 _CLOSING = frozenset({"em_close", "strong_close", "s_close"})
 _HTML_OPEN = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)[^>]*(?<!/)>$", re.DOTALL)
@@ -52,6 +54,8 @@ class MdContext:
     kinds: frozenset[str]
     """Segment kinds to translate."""
     counter: Any = field(default_factory=lambda: itertools.count(1))
+    protect: tuple[re.Pattern[str], ...] = ()
+    """Patterns locked in plain text besides URLs and templates (dialect, user)."""
 
     def next_id(self) -> str:
         """A provisional segment id (renumbered in source order at the end)."""
@@ -116,7 +120,8 @@ class _Walker:
                                   self.pos)
             if start < self.pos or stop > end:
                 return False
-            index = self.visit(tokens, index, start, stop, pairs)
+            stop, extra = _attached_attrs(tokens, index, stop, end)
+            index = self.visit(tokens, index, start, stop, pairs) + extra
         self.gap(self.pos, end)
         self.flush()
         return True
@@ -152,6 +157,12 @@ class _Walker:
             self.image(token, start, stop)
         elif token.type == "code_inline":
             self.atomic(raw, token.content, "code")
+        elif token.type == LOCKED:
+            self.atomic(raw, token.meta["shown"], token.meta["kind"])
+        elif token.type == PAIR_OPEN:
+            self.open(raw, token.meta["kind"])
+        elif token.type == PAIR_CLOSE:
+            self.close(raw)
         elif token.type == "html_inline" and index in pairs:
             self.open(raw, "html") if token.content[1] != "/" else self.close(raw)
         else:
@@ -167,12 +178,12 @@ class _Walker:
             stop = start + len(shown.rstrip(" \t"))
             shown = shown[: stop - start]
         cursor = 0
-        for match in _PROTECTED.finditer(shown):
-            self.add_text(self.span.raw(start + cursor, start + match.start()),
-                          shown[cursor : match.start()])
-            raw = self.span.raw(start + match.start(), start + match.end())
-            self.atomic(raw, match.group(), "url" if "/" in raw else "template")
-            cursor = match.end()
+        for begin, end, kind in protected_spans(shown, self.ctx.protect):
+            self.add_text(self.span.raw(start + cursor, start + begin),
+                          shown[cursor:begin])
+            raw = self.span.raw(start + begin, start + end)
+            self.atomic(raw, "" if kind == "protected" else shown[begin:end], kind)
+            cursor = end
         self.add_text(self.span.raw(start + cursor, stop), shown[cursor:])
         return stop
 
@@ -272,7 +283,19 @@ class _Walker:
         return (built,) if isinstance(built, Segment) else tuple(built)
 
     def tail(self, label_start: int, start: int, stop: int) -> tuple[Markup, str | None]:
-        """Markup after a link label, and the reference close to render instead."""
+        """Markup after a link label, and the reference close to render instead
+        (an attribute list the link took, `{ .class }`, is kept after either)."""
+        close = self.span.content[start:stop]
+        attrs = _TRAILING_ATTRS.search(close) if close.endswith("}") else None
+        if attrs is None:
+            return self._tail(label_start, start, stop)
+        cut = start + attrs.start()
+        markup, reference = self._tail(label_start, start, cut)
+        raw = self.span.raw(cut, stop)
+        markup = markup + raw if isinstance(markup, str) else (*markup, raw)
+        return markup, None if reference is None else reference + raw
+
+    def _tail(self, label_start: int, start: int, stop: int) -> tuple[Markup, str | None]:
         close = self.span.content[start:stop]
         if close in ("]", "][]"):
             label = " ".join(self.span.content[label_start:start].split())
@@ -313,6 +336,38 @@ class _Walker:
         for number, fields in self.overrides.items():
             tags[number - 1] = replace(tags[number - 1], **fields)
         return replace(segment, tags=tuple(tags))
+
+
+def protected_spans(
+    shown: str, extra: tuple[re.Pattern[str], ...]
+) -> list[tuple[int, int, str]]:
+    """Non-overlapping (start, end, kind) of URLs, templates and `extra` matches."""
+    found = [(m.start(), m.end(), "url" if "/" in m.group() else "template")
+             for m in _PROTECTED.finditer(shown)]
+    for pattern in extra:
+        found += [(m.start(), m.end(), "protected") for m in pattern.finditer(shown)
+                  if m.end() > m.start()]
+    spans: list[tuple[int, int, str]] = []
+    for begin, end, kind in sorted(found, key=lambda f: (f[0], -f[1])):
+        if not spans or begin >= spans[-1][1]:
+            spans.append((begin, end, kind))
+    return spans
+
+
+def _attached_attrs(
+    tokens: list[Token], index: int, stop: int, end: int
+) -> tuple[int, int]:
+    """An attribute list right after a link or image belongs to its markup:
+    the new stop, and how many tokens it took."""
+    token = tokens[index]
+    if token.type not in ("link_close", "image") or index + 1 >= len(tokens):
+        return stop, 0
+    nxt = tokens[index + 1]
+    span = nxt.meta.get(RANGE)
+    if nxt.type == LOCKED and nxt.meta.get("kind") == "attr_list" and span \
+            and span[0] == stop and span[1] <= end:
+        return span[1], 1
+    return stop, 0
 
 
 def markup_range(token: Token, span: tuple[int, int]) -> tuple[int, int]:

@@ -22,12 +22,15 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType
 from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from hymt_cli.documents import md_blocks, md_protect
+from hymt_cli.documents.dialects import COMMONMARK, Dialect
 from hymt_cli.documents.md_lines import annotate
 
-RANGE = "range"
+RANGE = md_protect.RANGE
 """Key of a token's `(start, end)` in its inline content, in `Token.meta`."""
 
 ANCHOR = "anchor"
@@ -36,11 +39,17 @@ ANCHOR = "anchor"
 BOM = "\ufeff"
 
 _ANCHOR_RE = re.compile(r"(?:^|[ \t]+)\{:?[ \t]*((?:[#.][\w:.-]+[ \t]*)+)\}$")
+_DIALECT_ANCHORS = {
+    "attr_list": re.compile(r"(?:^|[ \t]+)" + md_protect._ATTR_LIST + "$"),
+    "mdx": re.compile(r"(?:^|[ \t]+)\{/\*.*?\*/\}$"),
+}
+"""Trailing heading ids a dialect adds: kept as skeleton, never translated."""
 _SEQUENTIAL_RULES = frozenset({"emphasis", "strikethrough"})
 
 
-def make_parser() -> MarkdownIt:
-    """A fresh, instrumented parser: CommonMark + GFM tables/strikethrough + plug-ins."""
+def make_parser(dialect: Dialect = COMMONMARK) -> MarkdownIt:
+    """A fresh, instrumented parser: CommonMark + GFM tables/strikethrough + plug-ins,
+    plus the block and inline rules of `dialect`."""
     md = MarkdownIt("commonmark")
     md.enable(["table", "strikethrough"])
     md.disable("text_join")
@@ -48,21 +57,33 @@ def make_parser() -> MarkdownIt:
     footnote_plugin(md, inline=False)
     deflist_plugin(md)
     admon_plugin(md)
-    md.core.ruler.after("inline", "heading_anchor", heading_anchor)
+    if dialect.has("math"):
+        dollarmath_plugin(md, allow_space=True, double_inline=True)
+    md_blocks.install(md, dialect)
+    md_protect.install(md, dialect)
+    anchors = tuple(p for f, p in _DIALECT_ANCHORS.items() if dialect.has(f))
+    md.core.ruler.after("inline", "heading_anchor",
+                        lambda state: heading_anchor(state, anchors))
     md.add_render_rule("text_special", _render_text_special)
     _instrument(md)
     return md
 
 
 @functools.cache
+def parser_for(dialect: Dialect = COMMONMARK) -> MarkdownIt:
+    """One `make_parser(dialect)` per dialect and process (parsers keep no
+    per-document state)."""
+    return make_parser(dialect)
+
+
 def shared_parser() -> MarkdownIt:
-    """One `make_parser()` instance per process (parsers keep no per-document state)."""
-    return make_parser()
+    """The CommonMark parser (`parser_for()`)."""
+    return parser_for(COMMONMARK)
 
 
-def render_html(text: str) -> str:
-    """Render Markdown `text` to HTML with the segmentation parser."""
-    return shared_parser().render(text.removeprefix(BOM))
+def render_html(text: str, dialect: Dialect = COMMONMARK) -> str:
+    """Render Markdown `text` to HTML with the segmentation parser of `dialect`."""
+    return parser_for(dialect).render(text.removeprefix(BOM))
 
 
 def _render_text_special(
@@ -71,8 +92,9 @@ def _render_text_special(
     return escapeHtml(tokens[idx].content)
 
 
-def heading_anchor(state: StateCore) -> None:
-    """Turn a heading's trailing `{#id .cls}` into attributes (core rule)."""
+def heading_anchor(state: StateCore, extra: tuple[re.Pattern[str], ...] = ()) -> None:
+    """Turn a heading's trailing `{#id .cls}` into attributes (core rule); a
+    dialect's other trailing ids (`extra`) are only cut from the text."""
     tokens = state.tokens
     for index in range(1, len(tokens)):
         token, opening = tokens[index], tokens[index - 1]
@@ -80,6 +102,9 @@ def heading_anchor(state: StateCore) -> None:
             continue
         match = _ANCHOR_RE.search(token.content)
         last = token.children[-1] if token.children else None
+        if extra and (match is None or last is None or last.type != "text"):
+            _dialect_anchor(token, (*extra, _ANCHOR_RE))
+            continue
         if match is None or last is None or last.type != "text":
             continue
         if not last.content.endswith(match.group().lstrip(" \t")):
@@ -87,6 +112,26 @@ def heading_anchor(state: StateCore) -> None:
         last.content = last.content[: -len(match.group().lstrip(" \t"))].rstrip(" \t")
         token.meta[ANCHOR] = match.start()
         _set_anchor_attrs(opening, match.group(1).split())
+
+
+def _dialect_anchor(token: Token, patterns: tuple[re.Pattern[str], ...]) -> None:
+    """Mark where a trailing `{ #id key=v }` / `{/*id*/}` begins, if its token ends
+    the heading (it is then skeleton)."""
+    last = token.children[-1] if token.children else None
+    for pattern in patterns:
+        match = pattern.search(token.content)
+        if match is None or last is None:
+            continue
+        begin = match.start() + len(match.group()) - len(match.group().lstrip(" \t"))
+        span = last.meta.get(RANGE)
+        if last.type == md_protect.LOCKED and span and span[0] == begin:
+            token.children.pop()
+        elif last.type == "text" and last.content.endswith(match.group().lstrip(" \t")):
+            last.content = last.content[: -len(match.group().lstrip(" \t"))].rstrip(" \t")
+        else:
+            continue
+        token.meta[ANCHOR] = match.start()
+        return
 
 
 def _set_anchor_attrs(opening: Token, parts: list[str]) -> None:

@@ -1,0 +1,5 @@
+export default function greet(name) {
+  const message = `Hello, ${name}!`
+  console.log(message)
+  return message
+}
