@@ -153,6 +153,12 @@ Protect = Annotated[
                  help="Never translate text matching this regular expression; "
                       "repeatable."),
 ]
+KeepAnchors = Annotated[
+    bool | None,
+    typer.Option("--keep-anchors/--no-keep-anchors", show_default=False,
+                 help="Give each translated heading the id its source heading had "
+                      "(MkDocs attr_list, VitePress, Hugo, MDX), so #links still work."),
+]
 Threads = Annotated[
     int | None,
     typer.Option("--threads", min=1, metavar="N", help="hf engine: CPU threads."),
@@ -255,6 +261,7 @@ def translate(
     skip: Skip = None,
     dialect: DialectName = None,
     protect: Protect = None,
+    keep_anchors: KeepAnchors = None,
     threads: Threads = None,
     max_new_tokens: MaxNew = None,
     context_tokens: ContextTokens = None,
@@ -289,6 +296,7 @@ def translate(
             "glossaries": tuple(glossary or ()), "strict_glossary": strict_glossary,
             "exclude": tuple(exclude or ()), "memory": memory,
             "dialect": dialect, "protect": tuple(protect or ()),
+            "keep_anchors": keep_anchors,
         }
         extra = {"threads": threads, "max_new_tokens": max_new_tokens,
                  "no_memory": no_memory, "prune": prune,

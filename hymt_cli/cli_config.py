@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "batch_size": None, "max_segment_tokens": 256, "memory": None,
     "sampling": False, "encoding": None, "template": "auto", "skip_kinds": (),
     "gguf_file": None, "dialect": "auto", "protect": (),
+    "keep_anchors": False,
 }
 """The value of every project field when neither the file nor a flag sets it."""
 
@@ -94,7 +95,8 @@ def build(
         encoding=values["encoding"],
         options=SegmentOptions(front_matter_keys=tuple(values["front_matter_keys"]),
                                skip_kinds=frozenset(values["skip_kinds"]),
-                               protect=protect_patterns(values["protect"])),
+                               protect=protect_patterns(values["protect"]),
+                               keep_anchors=bool(values["keep_anchors"])),
         dialect=dialect_name(values["dialect"]),
         batch_size=batch_size(values["batch_size"]),
         engine_options=engine_options(values, extra),

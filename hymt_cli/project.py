@@ -53,6 +53,7 @@ FIELDS: dict[str, Field] = {
     "encoding": Field(str),
     "dialect": Field(str),
     "protect": Field(str, many=True),
+    "keep_anchors": Field(bool),
 }
 """Every key a configuration file may set."""
 

@@ -30,6 +30,9 @@ class SegmentOptions:
     """The Markdown dialect (see `dialects`); other formats ignore it."""
     protect: tuple[str, ...] = ()
     """User regular expressions whose matches are locked wherever they occur."""
+    keep_anchors: bool = False
+    """Translated headings get the explicit id their source generated, where the
+    dialect has a syntax for one (`md_anchors`)."""
 
 
 FORMATS: dict[str, str] = {

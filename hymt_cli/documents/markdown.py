@@ -29,6 +29,13 @@ from hymt_cli.documents.md_front_matter import front_matter_segments
 from hymt_cli.documents.md_inline import MdContext, Span, build_inline
 from hymt_cli.documents.md_lines import CMAP
 from hymt_cli.documents.dialects import COMMONMARK, Dialect
+from hymt_cli.documents.md_anchors import (
+    Heading,
+    anchor_suffixes,
+    heading_text,
+    syntax_for,
+    with_anchor,
+)
 from hymt_cli.documents.md_blocks import JSX, TITLE_OPEN
 from hymt_cli.documents.md_html import html_block, jsx_block
 from hymt_cli.documents.md_parser import ANCHOR, BOM, make_parser, parser_for, render_html
@@ -242,11 +249,27 @@ def segment_markdown(
                     protect=gap_patterns(options.dialect, protect))
     doc = locate(text, options.dialect)
     found: list[Segment] = []
+    headings: list[Heading] = []
     for token, kind in classify(parser_for(options.dialect).parse(doc.norm)):
         if kind in ctx.kinds:
-            found.extend(EXTRACTORS[kind](ctx, doc, token, kind, options))
+            new = EXTRACTORS[kind](ctx, doc, token, kind, options)
+            found.extend(new)
+            if kind == "heading":
+                headings.append(_heading(token, new))
+    syntax = syntax_for(options.dialect) if options.keep_anchors else None
+    if syntax is not None:
+        suffixes = anchor_suffixes(headings, syntax)
+        found = [with_anchor(s, suffixes[s.id]) if s.id in suffixes else s
+                 for s in found]
     kept = drop_off_regions(text, found)
     return Document(renumber(assemble(text, kept)), format=NAME)
+
+
+def _heading(token: Token, segments: list[Segment]) -> Heading:
+    own = next((s for s in segments if s.kind == "heading"), None)
+    anchor = token.meta.get(ANCHOR)
+    explicit = token.content[anchor:] if anchor is not None else None
+    return Heading(own.id if own else None, heading_text(own, token.content), explicit)
 
 
 def classify(tokens: list[Token]) -> Iterable[tuple[Token, str]]:
