@@ -378,8 +378,7 @@ def _load(
     """Read and segment one input; report and return None when it fails."""
     name = source.name
     try:
-        options, _ = with_dialect(config.options, config.dialect, source.path,
-                                  config.root)
+        options = _dialect_options(config, source)
         decoded, document = load_document(
             source, config.format, config.encoding, options, stdin
         )
@@ -393,6 +392,14 @@ def _load(
         return None
     jobs = tuple((Job(name, document, i.target, config.source), i) for i in items)
     return Loaded(decoded, jobs)
+
+
+def _dialect_options(config: RunConfig, source: Source) -> SegmentOptions:
+    """The segmenting options of one input, its Markdown dialect resolved."""
+    try:
+        return with_dialect(config.options, config.dialect, source.path, config.root)[0]
+    except ValueError as exc:  # an unreadable mkdocs.yml, say
+        raise InputError(source.name, str(exc)) from None
 
 
 def load_document(
