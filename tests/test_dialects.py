@@ -88,6 +88,12 @@ CASES = [
                "{: .notice}\n",
      ["Hi <s1>{{ site.title }}</s1>."],
      ["{% raw %}\n{{ not liquid }}\n{% endraw %}", "{{ site.title }}", "{: .notice}"]),
+    ("mkdocs", '<div class="grid" markdown>\n- First card\n</div>\n', ["First card"],
+     ['<div class="grid" markdown>\n- ', "\n</div>\n"]),
+    ("hugo", '+++\ntitle = "Hello"\ndraft = true\n[params]\ntitle = "x"\n+++\n\nBody.\n',
+     ["Hello", "Body."], ['+++\ntitle = "', '"\ndraft = true\n[params]\ntitle = "x"\n+++']),
+    ("hugo", '{\n  "title": "Json page",\n  "draft": false\n}\n\nBody.\n',
+     ["Json page", "Body."], ['{\n  "title": "', '",\n  "draft": false\n}']),
     ("commonmark", '<details><summary>Click to open</summary>\n<p align="center">Hidden '
                    "text</p>\n</details>\n",
      ["Click to open", "Hidden text"], ['<p align="center">', "</details>"]),
@@ -140,3 +146,30 @@ def test_plain_commonmark_unchanged_by_dialect(dialect: str) -> None:
     out = pseudo(text, dialect)
     assert same_structure(text, out, get_dialect(dialect))
     assert len(segments_of(text, dialect)) == 4  # heading, paragraph, title, item
+
+
+def test_mdx_text_with_braces_and_angles_still_compiles() -> None:
+    from tests.node_render import mdx_trees, node_skip_reason
+
+    reason = node_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    text = "import X from 'x';\n\nUse <X /> here {props.a}.\n"
+    doc = segment(text, "md", SegmentOptions(dialect=get_dialect("mdx")))
+    hostile = {s.id: s.text.replace("here", "{here} <b>") for s in doc.segments()}
+    out = doc.render(hostile)
+    assert "\\{here\\} \\<b>" in out
+    source_tree, out_tree = mdx_trees([text, out])
+    assert "error" not in out_tree, out_tree
+
+
+def test_toml_front_matter_stays_valid_toml() -> None:
+    import tomllib
+
+    text = '+++\ntitle = "A \\"quoted\\" title"\ndescription = \'Plain\'\n+++\nBody.\n'
+    doc = segment(text, "md", SegmentOptions(dialect=get_dialect("hugo")))
+    out = doc.render({s.id: 'Ein "Titel" mit \\ und \'' for s in doc.segments()})
+    head = out.split("+++")[1]
+    data = tomllib.loads(head)
+    assert data == {"title": 'Ein "Titel" mit \\ und \'',
+                    "description": 'Ein "Titel" mit \\ und \''}

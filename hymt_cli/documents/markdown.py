@@ -23,6 +23,7 @@ from hymt_cli.documents.md_escape import (
     escape_cell,
     escape_heading,
     escape_text,
+    with_braces_escaped,
     without_math_brackets,
 )
 from hymt_cli.documents.md_front_matter import front_matter_segments
@@ -148,6 +149,8 @@ def inline_block(
     escape = {"heading": escape_heading, "table_cell": escape_cell}.get(kind, escape_text)
     if options.dialect.has("math"):
         escape = without_math_brackets(escape)
+    if options.dialect.has("mdx"):
+        escape = with_braces_escaped(escape)
     built = build_inline(ctx, span, token.children or [], kind, escape,
                          token.meta.get(ANCHOR))
     if built is None:
@@ -204,7 +207,7 @@ def front_matter(
         return []
     return front_matter_segments(token.content, options.front_matter_keys,
                                  lambda i: doc.to_orig(start + i), doc.text,
-                                 ctx.next_id)
+                                 ctx.next_id, token.meta.get("syntax", "yaml"))
 
 
 EXTRACTORS: dict[str, Extractor] = {

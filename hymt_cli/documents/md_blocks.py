@@ -101,6 +101,11 @@ def install(md: MarkdownIt, dialect: Dialect) -> None:
         if dialect.has(feature):
             md.block.ruler.before("paragraph", f"hymt_title_{feature}",
                                   _title_rule(kind, pattern), {"alt": _INTERRUPTS})
+    if dialect.has("md_in_html"):
+        md.block.ruler.before("html_block", "md_in_html", _md_in_html,
+                              {"alt": _INTERRUPTS})
+    if dialect.has("toml_front_matter"):
+        md.block.ruler.before("table", "toml_front_matter", _toml_front_matter)
     if dialect.has("tabbed"):
         md.block.ruler.before("fence", "tabbed", _tab, {"alt": _INTERRUPTS})
     if dialect.has("blocks"):
@@ -199,6 +204,86 @@ def push_title(
     inline.meta[CMAP] = list(range(start, end + 1))
     closing = push("hymt_title_close", "", -1)
     return [opening, inline, closing]
+
+
+# -- md_in_html -------------------------------------------------------------------
+
+_MD_OPEN = re.compile(
+    r"<(?P<tag>[A-Za-z][\w-]*)\b[^<>]*?\smarkdown(?:=(?:\"[^\"]*\"|'[^']*'|\w+))?"
+    r"(?=[\s>/])[^<>]*>[ \t]*$"
+)
+
+
+def _md_in_html(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """`<div markdown>` … `</div>`: the tag lines are skeleton, the lines between
+    them Markdown (Python-Markdown's md_in_html), blank lines or not."""
+    if state.is_code_block(start_line):
+        return False
+    start, stop = _line(state, start_line)
+    opening = _MD_OPEN.match(state.src, start, stop)
+    if opening is None:
+        return False
+    close = _closing_line(state, opening.group("tag"), start_line, end_line)
+    if close is None:
+        return False
+    if silent:
+        return True
+    old_max = state.lineMax
+    _push_skeleton(state, start_line, start_line + 1)
+    state.lineMax = close
+    state.md.block.tokenize(state, start_line + 1, close)
+    state.lineMax = old_max
+    _push_skeleton(state, close, close + 1)
+    return True
+
+
+def _closing_line(state: StateBlock, tag: str, start_line: int, end_line: int) -> int | None:
+    """The line holding only the `</tag>` that closes the one opened on start_line."""
+    opens = re.compile(rf"<{re.escape(tag)}\b[^>]*>", re.IGNORECASE)
+    closes = re.compile(rf"[ \t]*</{re.escape(tag)}[ \t]*>[ \t]*$", re.IGNORECASE)
+    depth = 1
+    for line in range(start_line + 1, end_line):
+        text = state.src[slice(*_line(state, line))]
+        if closes.match(text):
+            depth -= 1
+            if depth == 0:
+                return line
+        elif opens.match(text.lstrip()) and not text.rstrip().endswith("/>"):
+            depth += 1
+    return None
+
+
+# -- Hugo front matter -----------------------------------------------------------
+
+
+def _toml_front_matter(state: StateBlock, start_line: int, end_line: int,
+                       silent: bool) -> bool:
+    """`+++` TOML front matter, or a JSON object, opening the document (Hugo)."""
+    if start_line != 0 or state.level or state.blkIndent:
+        return False
+    start, stop = _line(state, 0)
+    head = state.src[start:stop].rstrip()
+    if head not in ("+++", "{") or state.sCount[0]:
+        return False
+    closing = "+++" if head == "+++" else "}"
+    last = next((line for line in range(1, end_line)
+                 if state.src[slice(*_line(state, line))].rstrip() == closing
+                 and not state.sCount[line]), None)
+    if last is None:
+        return False
+    if silent:
+        return True
+    token = state.push("front_matter", "", 0)
+    token.block, token.map = True, [0, last + 1]
+    if head == "+++":
+        token.meta["syntax"], token.meta["start"] = "toml", state.bMarks[1]
+        token.content = state.src[state.bMarks[1] : state.bMarks[last]]
+    else:
+        token.meta["syntax"], token.meta["start"] = "json", state.bMarks[0]
+        token.content = state.src[state.bMarks[0] : state.eMarks[last]]
+    token.markup = head
+    state.line = last + 1
+    return True
 
 
 # -- pymdownx.tabbed ----------------------------------------------------------

@@ -97,3 +97,15 @@ def _math_heading(text: str) -> str:
 _MATH_SAFE: dict[Escape, Escape] = {
     escape_text: _math_text, escape_cell: _math_cell, escape_heading: _math_heading,
 }
+
+
+_BRACES = re.compile(r"[{}]")
+
+
+def with_braces_escaped(escape: Escape) -> Escape:
+    """`escape` for MDX, where `{` and `}` in text start and end JavaScript."""
+
+    def braces(text: str) -> str:
+        return _BRACES.sub(_backslash, escape(text))
+
+    return braces

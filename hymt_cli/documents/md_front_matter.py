@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from collections.abc import Callable, Iterator
 
 from ruamel.yaml import YAML
@@ -40,15 +41,21 @@ def front_matter_segments(
     to_source: Callable[[int], int],
     source: str,
     next_id: Callable[[], str],
+    syntax: str = "yaml",
 ) -> list[Segment]:
-    """Segments for the translatable values; `to_source` maps YAML to text offsets."""
+    """Segments for the translatable values of YAML (or `toml`, `json`) front
+    matter; `to_source` maps front-matter to text offsets."""
     segments = []
-    for start, end, value, style in value_ranges(yaml_text, keys):
+    ranges = {"yaml": value_ranges, "toml": toml_value_ranges,
+              "json": json_value_ranges}[syntax]
+    escapes = {"yaml": yaml_escape, "toml": toml_escape,
+               "json": lambda _: toml_escape('"')}[syntax]
+    for start, end, value, style in ranges(yaml_text, keys):
         shown = " ".join(value.split("\n"))
         if LOOKALIKE_RE.search(shown) or TAG_RE.search(shown):
             continue
         begin, finish = to_source(start), to_source(end)
-        builder = SegmentBuilder("front_matter", begin, yaml_escape(style))
+        builder = SegmentBuilder("front_matter", begin, escapes(style))
         builder.text(source[begin:finish], shown)
         if builder.has_words():
             segments.append(builder.build(next_id()))
@@ -78,3 +85,71 @@ def is_plain_safe(text: str) -> bool:
     except YAMLError:
         return False
     return isinstance(loaded, dict) and loaded.get("k") == text
+
+
+_TOML_LINE = re.compile(
+    r"[ \t]*(?P<key>[A-Za-z0-9_-]+|\"[^\"\n]*\")[ \t]*=[ \t]*"
+    r"(?P<value>\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*')[ \t]*(?:#.*)?$"
+)
+
+
+def toml_value_ranges(
+    toml_text: str, keys: tuple[str, ...]
+) -> Iterator[tuple[int, int, str, str | None]]:
+    """(start, end, value, quote) of each top-level one-line string under `keys`
+    (values before the first `[table]`; multi-line strings are left alone)."""
+    pos = 0
+    for line in toml_text.splitlines(keepends=True):
+        if line.lstrip().startswith("["):
+            return
+        match = _TOML_LINE.match(line.rstrip("\r\n"))
+        if match and match.group("key").strip('"') in keys:
+            raw = match.group("value")
+            try:
+                value = tomllib.loads(f"k = {raw}")["k"]
+            except tomllib.TOMLDecodeError:
+                value = None
+            if isinstance(value, str):
+                yield pos + match.start("value"), pos + match.end("value"), value, raw[0]
+        pos += len(line)
+
+
+def json_value_ranges(
+    json_text: str, keys: tuple[str, ...]
+) -> Iterator[tuple[int, int, str, str | None]]:
+    """(start, end, value, '"') of each top-level string value under `keys`."""
+    decoder = json.JSONDecoder()
+    depth, i, expect_key, key = 0, 0, False, None
+    while i < len(json_text):
+        ch = json_text[i]
+        if ch == '"':
+            try:
+                value, end = decoder.raw_decode(json_text, i)
+            except ValueError:
+                return
+            if depth == 1 and expect_key:
+                key, expect_key = value, False
+            elif depth == 1 and key in keys and isinstance(value, str):
+                yield i, end, value, '"'
+            i = end
+            continue
+        if ch in "{[":
+            depth += 1
+            expect_key = depth == 1 and ch == "{"
+        elif ch in "}]":
+            depth -= 1
+        elif ch == "," and depth == 1:
+            expect_key, key = True, None
+        i += 1
+
+
+def toml_escape(quote: str | None) -> Escape:
+    """Encode a translated value as a TOML string (literal when it can stay one)."""
+
+    def escape(text: str) -> str:
+        text = " ".join(text.split("\n")).strip()
+        if quote == "'" and "'" not in text and text.isprintable():
+            return f"'{text}'"
+        return json.dumps(text, ensure_ascii=False)
+
+    return escape
