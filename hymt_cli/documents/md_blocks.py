@@ -420,36 +420,30 @@ def _esm(state: StateBlock, start_line: int, end_line: int, silent: bool) -> boo
     return True
 
 
-def _jsx_flow(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
-    """Lines holding only JSX tags (attributes may span lines)."""
-    start, stop = _line(state, start_line)
-    if state.src[start : start + 1] != "<":
-        return False
-    end = scan_jsx_tags(state.src, start)
-    if end is None:
-        return False
-    last = _line_of(state, end, start_line, end_line)
-    if last is None:
-        return False
-    if not silent:
-        _push_skeleton(state, start_line, last + 1, JSX)
-    return True
+def _flow(
+    opener: str, scan: Callable[[str, int], int | None], kind: str
+) -> Callable[..., bool]:
+    """A rule for lines that hold only what `scan` matches from an `opener`."""
+
+    def rule(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+        start, _ = _line(state, start_line)
+        if state.src[start : start + 1] != opener:
+            return False
+        end = scan(state.src, start)
+        last = None if end is None else _line_of(state, end, start_line, end_line)
+        if last is None:
+            return False
+        if not silent:
+            _push_skeleton(state, start_line, last + 1, kind)
+        return True
+
+    return rule
 
 
-def _expression_flow(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
-    """A line (or lines) holding only a `{…}` expression or `{/* comment */}`."""
-    start, _ = _line(state, start_line)
-    if state.src[start : start + 1] != "{":
-        return False
-    end = scan_braces(state.src, start)
-    if end is None:
-        return False
-    last = _line_of(state, end, start_line, end_line)
-    if last is None:
-        return False
-    if not silent:
-        _push_skeleton(state, start_line, last + 1)
-    return True
+_jsx_flow = _flow("<", scan_jsx_tags, JSX)
+"""Lines holding only JSX tags (attributes may span lines)."""
+_expression_flow = _flow("{", scan_braces, SKELETON)
+"""A line (or lines) holding only a `{…}` expression or `{/* comment */}`."""
 
 
 def _line_of(state: StateBlock, end: int, start_line: int, end_line: int) -> int | None:

@@ -60,7 +60,10 @@ def escape_cell(text: str) -> str:
 
 def escape_heading(text: str) -> str:
     """Escape a run of ATX heading text: trailing `#`s would close the heading."""
-    text = escape_text(text)
+    return _keep_hashes(escape_text(text))
+
+
+def _keep_hashes(text: str) -> str:
     match = _TRAILING_HASHES.search(text)
     if match is not None and not text[: match.start()].endswith("\\"):
         text = text[: match.start()] + "\\" + text[match.start() :]
@@ -87,11 +90,7 @@ def _math_cell(text: str) -> str:
 
 
 def _math_heading(text: str) -> str:
-    text = _math_text(text)
-    match = _TRAILING_HASHES.search(text)
-    if match is not None and not text[: match.start()].endswith("\\"):
-        text = text[: match.start()] + "\\" + text[match.start() :]
-    return text
+    return _keep_hashes(_math_text(text))
 
 
 _MATH_SAFE: dict[Escape, Escape] = {
