@@ -23,6 +23,7 @@ from hymt_cli.documents.md_escape import (
     escape_cell,
     escape_heading,
     escape_text,
+    plain_line,
     with_braces_escaped,
     without_math_brackets,
 )
@@ -83,6 +84,13 @@ class Located:
         """The original-text offset of a normalised-text offset."""
         return offset + self.lead + bisect.bisect_left(self.crlf, offset)
 
+    def to_orig_all(self, offsets: list[int]) -> list[int]:
+        """`to_orig` of each offset (without CRLF endings, one shift for all)."""
+        if not self.crlf:
+            lead = self.lead
+            return [n + lead for n in offsets] if lead else list(offsets)
+        return [self.to_orig(n) for n in offsets]
+
     @functools.cached_property
     def _line_starts(self) -> list[int]:
         return [0, *(m.end() for m in re.finditer("\n", self.norm))]
@@ -101,15 +109,22 @@ _LINK_TEMPLATE = re.compile(
 _TEMPLATE_FEATURES = ("shortcodes", "liquid", "mdbook", "vitepress")
 
 
-def mask_link_templates(norm: str) -> str:
-    """`norm` with the blanks inside template tags that stand for a link
-    destination (`[it]({{< ref "a.md" >}})`) made `_`: the site expands them
-    before Markdown sees a link, so the parser must see one too. Offsets stay."""
+_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+
+
+def mask_templates(norm: str) -> str:
+    """`norm` as the site's Markdown renderer sees it once templates are expanded,
+    offsets unchanged: blanks inside a template that stands for a link destination
+    (`[it]({{< ref "a.md" >}})`) become `_`, so the parser sees a link, and a `|`
+    inside a template (`{{ x | date }}`) becomes `¦`, so no table cell ends there."""
     def mask(match: re.Match[str]) -> str:
         head = match.group()[: match.start(1) - match.start()]
         return head + re.sub(r"[ \t]", "_", match.group(1))
 
-    return _LINK_TEMPLATE.sub(mask, norm)
+    norm = _LINK_TEMPLATE.sub(mask, norm)
+    if "|" not in norm:
+        return norm
+    return _TEMPLATE.sub(lambda m: m.group().replace("|", "\u00a6"), norm)
 
 
 def dialect_terms(text: str, dialect: Dialect) -> tuple[str, ...]:
@@ -134,7 +149,7 @@ def locate(text: str, dialect: Dialect = COMMONMARK) -> Located:
     parts.append(body[last:])
     norm = "".join(parts).replace("\0", "\ufffd")
     if any(dialect.has(f) for f in _TEMPLATE_FEATURES):
-        norm = mask_link_templates(norm)
+        norm = mask_templates(norm)
     return Located(text, norm, lead, tuple(crlf))
 
 
@@ -145,8 +160,9 @@ def inline_block(
     cmap = token.meta.get(CMAP)
     if cmap is None:
         return []
-    span = Span(token.content, [doc.to_orig(n) for n in cmap], doc.text)
-    escape = {"heading": escape_heading, "table_cell": escape_cell}.get(kind, escape_text)
+    span = Span(token.content, doc.to_orig_all(cmap), doc.text)
+    escape = {"heading": escape_heading, "table_cell": escape_cell,
+              "book_title": plain_line}.get(kind, escape_text)
     if options.dialect.has("math"):
         escape = without_math_brackets(escape)
     if options.dialect.has("mdx"):

@@ -108,3 +108,9 @@ def with_braces_escaped(escape: Escape) -> Escape:
         return _BRACES.sub(_backslash, escape(text))
 
     return braces
+
+
+def plain_line(text: str) -> str:
+    """Text read raw, up to a closing `}}` (mdBook's `{{#title …}}`): one line, no
+    escapes, and no `}}` of its own."""
+    return " ".join(text.split()).replace("}}", "} }")

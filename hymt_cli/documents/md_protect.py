@@ -59,7 +59,8 @@ LOCKED_BY_FEATURE: dict[str, tuple[Locked, ...]] = {
     "critic": (_l(r"~>", "critic"),),
     "vitepress": (_l(r"\{\{.*?\}\}", "template", shown=True),),
     "shortcodes": (_l(r"\{\{<.*?>\}\}", "shortcode"), _l(r"\{\{%.*?%\}\}", "shortcode")),
-    "mdbook": (_l(r"\{\{#.*?\}\}", "include"),),
+    "mdbook": (_l(r"\{\{#.*?\}\}", "include"),
+               _l(r"\\\\\(.+?\\\\\)", "math"), _l(r"\\\\\[.+?\\\\\]", "math")),
     "liquid": (
         _l(r"\{%-?[ \t]*raw[ \t]*-?%\}.*?\{%-?[ \t]*endraw[ \t]*-?%\}", "template"),
         _l(r"\{%.*?%\}", "template", shown=True),
