@@ -126,8 +126,8 @@ def test_plain_text_arguments(case: tuple[str, str]) -> None:
 
 @pytest.mark.parametrize("case", FIXTURES, ids=_id)
 def test_same_structure(case: tuple[str, str]) -> None:
-    _, text = load(*case)
-    assert same_structure(text, pseudo(*case))
+    dialect, text = load(*case)
+    assert same_structure(text, pseudo(*case), get_dialect(dialect))
 
 
 @pytest.mark.parametrize("case", FIXTURES, ids=_id)

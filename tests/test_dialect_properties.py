@@ -343,4 +343,4 @@ def test_markers_survive(dialect: str, data: st.DataObject) -> None:
 @given(data=st.data())
 def test_same_structure(dialect: str, data: st.DataObject) -> None:
     text = data.draw(document(dialect))
-    assert same_structure(text, pseudo(text, dialect))
+    assert same_structure(text, pseudo(text, dialect), get_dialect(dialect))

@@ -334,7 +334,7 @@ def _indented_end(state: StateBlock, start_line: int, end_line: int, indent: int
 
 _BLOCKS_HEAD = re.compile(r"[ \t]*[\w-]+[ \t]*(?:\|[ \t]*(?P<title>.*?))?[ \t]*$")
 _COLON_HEAD = re.compile(
-    r"[ \t]*(?P<type>[\w-]+)(?:\[(?P<bracket>[^\]\n]*)\]|[ \t]+(?P<title>.*?))?"
+    r"[ \t]*(?P<type>[\w-]+)(?:\[(?P<bracket>(?:\\.|[^\]\\\n])*)\]|[ \t]+(?P<title>.*?))?"
     r"(?P<attrs>[ \t]*\{[^{}\n]*\})?[ \t]*$"
 )
 _UNTITLED = frozenset({"code-group", "raw", "v-pre"})
