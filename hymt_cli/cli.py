@@ -9,15 +9,17 @@ Documents go to stdout, diagnostics to stderr; tracebacks only with `--debug`.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO, cast
 
 import typer
 
@@ -159,6 +161,12 @@ KeepAnchors = Annotated[
                  help="Give each translated heading the id its source heading had "
                       "(MkDocs attr_list, VitePress, Hugo, MDX), so #links still work."),
 ]
+MaxFileSize = Annotated[
+    str | None,
+    typer.Option("--max-file-size", metavar="SIZE",
+                 help="Inputs larger than this fail: bytes, or e.g. 512K, 100MB, 1G "
+                      "(default 100MB)."),
+]
 Threads = Annotated[
     int | None,
     typer.Option("--threads", min=1, metavar="N", help="hf engine: CPU threads."),
@@ -210,7 +218,13 @@ DryRun = Annotated[
     bool, typer.Option("--dry-run", help="Count what would be translated; no writes.")
 ]
 Prune = Annotated[
-    bool, typer.Option("--prune", help="Delete outputs whose source is gone.")
+    bool, typer.Option("--prune", help="Delete outputs hymt wrote whose source is "
+                       "gone (and that are unchanged since).")
+]
+AllowOutside = Annotated[
+    bool, typer.Option("--allow-outside",
+                       help="Let the project file's out pattern write outside the "
+                            "project folder.")
 ]
 Json = Annotated[
     bool, typer.Option("--json", help="Print a JSON run summary on stdout.")
@@ -262,6 +276,7 @@ def translate(
     dialect: DialectName = None,
     protect: Protect = None,
     keep_anchors: KeepAnchors = None,
+    max_file_size: MaxFileSize = None,
     threads: Threads = None,
     max_new_tokens: MaxNew = None,
     context_tokens: ContextTokens = None,
@@ -275,6 +290,7 @@ def translate(
     check: Check = False,
     dry_run: DryRun = False,
     prune: Prune = False,
+    allow_outside: AllowOutside = False,
     json_out: Json = False,
     debug: Debug = False,
     quiet: Quiet = False,
@@ -296,17 +312,19 @@ def translate(
             "glossaries": tuple(glossary or ()), "strict_glossary": strict_glossary,
             "exclude": tuple(exclude or ()), "memory": memory,
             "dialect": dialect, "protect": tuple(protect or ()),
-            "keep_anchors": keep_anchors,
+            "keep_anchors": keep_anchors, "max_file_size": max_file_size,
         }
         extra = {"threads": threads, "max_new_tokens": max_new_tokens,
                  "no_memory": no_memory, "prune": prune,
+                 "allow_outside": allow_outside,
                  "mode": "check" if check else "dry-run" if dry_run else "translate"}
         config = cli_config.build(flags, cli_config.load_project(config_file), extra)
         if json_out and STDIN in config.paths:
             raise UsageError("--json cannot be combined with '-' (stdout is the "
                              "document)")
         watcher = progress.watcher(quiet=quiet, verbose=verbose, debug=debug)
-        stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+        stdin = sys.stdin.buffer if sys.stdin is not None else io.BytesIO()
+        stdout = cast(BinaryIO, GuardedStdout())
         try:
             summary = translate_inputs(config, stdin, stdout, watcher)
         finally:
@@ -315,7 +333,7 @@ def translate(
         watcher.finish(summary)
         if json_out:
             data = progress.summary_json(summary)
-            sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            write_stdout(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return EXIT_FAILED if summary.failed else EXIT_OK
 
 
@@ -418,7 +436,7 @@ def segments(
             sys.stderr.write(f"dialect: {options.dialect.name} ({why})\n")
         for seg in document.segments():
             row = {"id": seg.id, "kind": seg.kind, "text": seg.text}
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            write_stdout(json.dumps(row, ensure_ascii=False) + "\n")
         return EXIT_OK
 
 
@@ -433,6 +451,54 @@ def languages() -> int:
         table.add_row(lang.code, lang.english, lang.chinese, "rtl" if lang.rtl else "")
     Console(file=sys.stdout).print(table)
     return EXIT_OK
+
+
+class StdoutError(Exception):
+    """Standard output cannot be written: closed, a full disk, a broken pipe."""
+
+
+def _stdout_error(exc: OSError | None) -> StdoutError:
+    if exc is None:
+        return StdoutError("standard output is closed")
+    return StdoutError(f"cannot write to standard output: {exc.strerror or exc}")
+
+
+def write_stdout(text: str) -> None:
+    """Write and flush text on stdout; `StdoutError` when that fails."""
+    if sys.stdout is None:
+        raise _stdout_error(None)
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        raise _stdout_error(exc) from exc
+
+
+class GuardedStdout(io.RawIOBase):
+    """Binary stdout for documents (`-`) whose failures raise `StdoutError`."""
+
+    def writable(self) -> bool:
+        """Always: failures show on write."""
+        return True
+
+    def write(self, data: Any) -> int:
+        """Write `data` to the real stdout's buffer."""
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:
+            raise _stdout_error(None)
+        try:
+            return int(buffer.write(data))
+        except OSError as exc:
+            raise _stdout_error(exc) from exc
+
+    def flush(self) -> None:
+        """Flush the real stdout."""
+        buffer = getattr(sys.stdout, "buffer", None)
+        try:
+            if buffer is not None:
+                buffer.flush()
+        except OSError as exc:
+            raise _stdout_error(exc) from exc
 
 
 def _options(keys: str) -> SegmentOptions:
@@ -478,7 +544,7 @@ def run(argv: list[str]) -> int:
     try:
         result = command.main(args=argv, prog_name="hymt", standalone_mode=False)
     except UsageError as exc:
-        return _usage(str(exc), "")
+        return _usage(str(exc), exc.hint)
     except typer.Abort:
         Printer.line("Error: aborted")
         return EXIT_FAILED
@@ -505,7 +571,8 @@ def _known_error(exc: Exception, debug: bool) -> int:
     usage = (ConfigError, GlossaryError, ModelNotFound, MemoryFileError)
     if isinstance(exc, usage):
         return _one_line(str(exc), exc, debug, EXIT_USAGE)
-    if isinstance(exc, (QuantizeError, GGUFError, MemoryImportError, EngineError)):
+    if isinstance(exc, (QuantizeError, GGUFError, MemoryImportError, EngineError,
+                        StdoutError)):
         return _one_line(str(exc), exc, debug, EXIT_FAILED)
     # a bug: one line, the traceback only with --debug
     return _failure(f"unexpected {type(exc).__name__}: {exc}", exc, debug)
@@ -551,8 +618,54 @@ def _usage(message: str, hint: str) -> int:
 
 def main() -> None:
     """The `hymt` console entry point."""
+    # started with stdout closed (`>&-`), or writes may fail (/dev/full, a pipe)
+    sys.stdout = _ClosedStdout() if sys.stdout is None else _GuardedText(sys.stdout)
     try:
         code = run(sys.argv[1:])
     except KeyboardInterrupt:
         code = 130
-    sys.exit(code)
+    sys.exit(_flushed(code))
+
+
+class _ClosedStdout(io.TextIOBase):
+    """Stands for a closed stdout: writing raises `StdoutError`."""
+
+    def write(self, text: str) -> int:
+        """Refuse: there is no stdout."""
+        raise _stdout_error(None)
+
+
+class _GuardedText:
+    """The real text stdout, whose write failures raise `StdoutError`."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        """Write to the real stdout."""
+        try:
+            return int(self._stream.write(text))
+        except OSError as exc:
+            raise _stdout_error(exc) from exc
+
+    def flush(self) -> None:
+        """Flush the real stdout."""
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise _stdout_error(exc) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _flushed(code: int) -> int:
+    """Flush what is still buffered on stdout; a failure is one line, exit 1."""
+    try:
+        sys.stdout.flush()
+    except StdoutError as exc:
+        Printer.line(f"Error: {exc}")
+        # nothing more can reach stdout; keep the interpreter's exit flush quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return code or EXIT_FAILED
+    return code

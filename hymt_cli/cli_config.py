@@ -17,6 +17,7 @@ from typing import Any
 
 from hymt_cli import project
 from hymt_cli.documents import DEFAULT_FRONT_MATTER_KEYS, SegmentOptions
+from hymt_cli.fileio import MAX_FILE_SIZE, parse_size
 from hymt_cli.languages import Language, UnknownLanguage, resolve
 from hymt_cli.memory import DEFAULT_RELATIVE_PATH, ENV_VAR
 from hymt_cli.run import RunConfig, UsageError
@@ -31,7 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "batch_size": None, "max_segment_tokens": 256, "memory": None,
     "sampling": False, "encoding": None, "template": "auto", "skip_kinds": (),
     "gguf_file": None, "dialect": "auto", "protect": (),
-    "keep_anchors": False,
+    "keep_anchors": False, "max_file_size": MAX_FILE_SIZE,
 }
 """The value of every project field when neither the file nor a flag sets it."""
 
@@ -78,7 +79,7 @@ def build(
     """The frozen run configuration from flags, the project file and defaults.
 
     `extra` holds flags without a project field: threads, max_new_tokens,
-    no_memory, mode, prune.
+    no_memory, mode, prune, allow_outside.
     """
     values = merge(flags, proj)
     paths = tuple(values["sources"])
@@ -109,7 +110,28 @@ def build(
         root=proj.root,
         mode=extra.get("mode", "translate"),
         prune=bool(extra.get("prune", False)),
+        out_root=out_root(flags, proj, bool(extra.get("allow_outside", False))),
+        max_file_size=max_file_size(values["max_file_size"]),
     )
+
+
+def max_file_size(value: int | str) -> int:
+    """`--max-file-size` (or `max_file_size`): bytes, or e.g. `100MB`; `UsageError`."""
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise UsageError(f"--max-file-size: {exc}") from None
+
+
+def out_root(
+    flags: dict[str, Any], proj: project.ProjectConfig, allow_outside: bool
+) -> Path | None:
+    """The folder outputs must stay in: the project's when its file sets `out`
+    (an untrusted file must not write elsewhere) and neither --out nor
+    --allow-outside is given; None: no limit."""
+    if allow_outside or flags.get("out") is not None or "out" not in proj.values:
+        return None
+    return proj.root
 
 
 def dialect_name(name: str) -> str:

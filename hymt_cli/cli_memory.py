@@ -45,12 +45,15 @@ def _path(flag: str | None, config_file: str | None) -> Path:
     return path
 
 
-def _existing(flag: str | None, config_file: str | None) -> TranslationMemory:
+def _existing(
+    flag: str | None, config_file: str | None, readonly: bool = False
+) -> TranslationMemory:
+    """The memory file that must already exist; `readonly` writes nothing to it."""
     path = _path(flag, config_file)
     if not path.is_file():
         raise UsageError(f"no translation memory at {path} (run hymt translate first, "
                          "or pass --memory PATH)")
-    return TranslationMemory.open(path)
+    return TranslationMemory.open(path, readonly=readonly)
 
 
 @memory_app.command()
@@ -60,7 +63,7 @@ def stats(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> int:
     """Entries by target language, engine and origin, and the file size."""
-    with _existing(memory, config_file) as tm:
+    with _existing(memory, config_file, readonly=True) as tm:
         found = tm.stats()
         path = tm.path
     if json_out:
@@ -93,7 +96,7 @@ def export_(
     """Write every entry to FILE (.jsonl keeps everything; .tmx for other tools)."""
     from hymt_cli.memory_io import export_memory
 
-    with _existing(memory, config_file) as tm:
+    with _existing(memory, config_file, readonly=True) as tm:
         count = export_memory(tm, file)
     print(f"exported {count} entries to {file}", file=sys.stderr)
     return 0

@@ -209,6 +209,43 @@ def rendered_parts(
     return parts
 
 
+Run = tuple[str, str]
+"""A run of plain text: its exact source and the text the engine sees."""
+
+
+def strip_lead(runs: list[Run]) -> tuple[str, list[Run]]:
+    """Split the leading white space (as `str.strip` sees it, so U+00A0 too) off
+    `runs`: the source it covers, for the skeleton, and the runs left.
+
+    A run shown as white space only (`&nbsp;`, `&#32;`) goes whole; a run is cut
+    where its source and shown text start with as much white space; anything else
+    stops the cut, so the source stays exact.
+    """
+    skeleton: list[str] = []
+    runs = list(runs)
+    while runs:
+        raw, shown = runs[0]
+        space = len(shown) - len(shown.lstrip())
+        if not space:
+            break
+        if space == len(shown):
+            skeleton.append(raw)
+            runs.pop(0)
+            continue
+        if len(raw) - len(raw.lstrip()) == space:
+            skeleton.append(raw[:space])
+            runs[0] = (raw[space:], shown[space:])
+        break
+    return "".join(skeleton), runs
+
+
+def strip_trail(runs: list[Run]) -> tuple[list[Run], str]:
+    """Split the trailing white space off `runs`; see `strip_lead`."""
+    flipped = [(raw[::-1], shown[::-1]) for raw, shown in reversed(runs)]
+    skeleton, left = strip_lead(flipped)
+    return [(raw[::-1], shown[::-1]) for raw, shown in reversed(left)], skeleton[::-1]
+
+
 class SegmentBuilder:
     """Collects the source and tagged text of one segment, run by run.
 

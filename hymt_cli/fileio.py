@@ -13,11 +13,14 @@ import glob
 import logging
 import os
 import re
+import stat
 import string
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
 
 from hymt_cli.documents import SUFFIXES
 from hymt_cli.languages import LANGUAGES
@@ -38,6 +41,9 @@ SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages"
 
 BINARY_PROBE = 8192
 """How many leading bytes are searched for a NUL to call a file binary."""
+
+MAX_FILE_SIZE = 100 * 1024 * 1024
+"""Inputs larger than this many bytes are refused unless `--max-file-size` says."""
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -138,14 +144,102 @@ def _decode_error(
     )
 
 
-def read_source(source: Source, encoding: str | None = None) -> Decoded:
-    """Read and decode a file input; raises `InputError` when it cannot be used."""
+def read_source(
+    source: Source, encoding: str | None = None, max_size: int = MAX_FILE_SIZE
+) -> Decoded:
+    """Read and decode a file input; raises `InputError` when it cannot be used.
+
+    The file is opened without blocking and must be a regular file (a FIFO or a
+    device named `x.md` would hang or never end); at most `max_size` bytes are read.
+    """
     assert source.path is not None
     try:
-        data = source.path.read_bytes()
+        fd = os.open(source.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise InputError(source.name, f"cannot read: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "rb") as handle:
+        kind = file_kind(os.fstat(fd).st_mode)
+        if kind:
+            raise InputError(source.name, f"not a regular file ({kind})",
+                             "hymt reads regular files only")
+        try:
+            data = handle.read(max_size + 1)
+        except OSError as exc:
+            raise InputError(source.name, f"cannot read: {exc.strerror or exc}") from exc
+    if len(data) > max_size:
+        raise InputError(source.name, f"larger than the {format_size(max_size)} limit",
+                         "raise --max-file-size (or max_file_size in hymt.toml)")
     return decode(source.name, data, encoding)
+
+
+def read_stream(name: str, stream: BinaryIO, max_size: int = MAX_FILE_SIZE) -> bytes:
+    """Up to `max_size` bytes of `stream` (stdin); `InputError` when there are more."""
+    data = stream.read(max_size + 1)
+    if len(data) > max_size:
+        raise InputError(name, f"larger than the {format_size(max_size)} limit",
+                         "raise --max-file-size (or max_file_size in hymt.toml)")
+    return data
+
+
+def file_kind(mode: int) -> str:
+    """'' for a regular file, else what it is (`FIFO`, `character device`...)."""
+    kinds = ((stat.S_ISREG, ""), (stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "FIFO"),
+             (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
+             (stat.S_ISSOCK, "socket"))
+    return next((kind for test, kind in kinds if test(mode)), "special file")
+
+
+def format_size(size: int) -> str:
+    """A byte count for messages: `100 MB`, `512 KB`, `17 bytes`."""
+    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} bytes"
+
+
+def parse_size(text: str | int) -> int:
+    """`--max-file-size`: bytes, or a number with K/KB, M/MB or G/GB (powers of 1024).
+
+    Raises ValueError for anything else or for a size below 1.
+    """
+    match = re.fullmatch(r"\s*(\d+)\s*([kmg]?)(?:i?b)?\s*", str(text), re.IGNORECASE)
+    if match is None or int(match.group(1)) < 1:
+        raise ValueError(f"not a size: {text!r} (e.g. 100MB, 512K, 1G, or bytes)")
+    shift = {"": 0, "k": 10, "m": 20, "g": 30}[match.group(2).lower()]
+    return int(match.group(1)) << shift
+
+
+def display_name(name: str) -> str:
+    """`name` as one line of a message: quoted, escaped, when it holds control
+    characters or bytes that are not valid in the file-system encoding."""
+    if name.isprintable() and not _has_surrogates(name):
+        return name
+    return repr(name)
+
+
+def _has_surrogates(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+@contextmanager
+def naming_input(name: str) -> Iterator[None]:
+    """Prefix warnings logged by the document adapters with `name` meanwhile."""
+    shown = display_name(name)
+    # a filter on a parent logger never sees its children's records, and the
+    # adapters' loggers may not exist yet: tag records as they are made instead
+    make = logging.getLogRecordFactory()
+
+    def named(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        if record.name.startswith("hymt_cli.documents"):
+            record.msg = f"{shown}: {record.msg}"
+        return record
+
+    logging.setLogRecordFactory(named)
+    try:
+        yield
+    finally:
+        logging.setLogRecordFactory(make)
 
 
 def check_pattern(pattern: str) -> None:
@@ -188,7 +282,11 @@ def is_document(path: Path) -> bool:
 
 
 def walk(root: Path) -> Iterator[Path]:
-    """Documents under directory `root`, sorted, minus hidden and earlier outputs."""
+    """Documents under directory `root`, sorted, minus hidden and earlier outputs.
+
+    Symbolic links to directories are not followed; files that are not regular
+    (FIFOs, devices) are skipped with a warning.
+    """
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not _skipped_dir(d))
         for filename in sorted(filenames):
@@ -198,7 +296,20 @@ def walk(root: Path) -> Iterator[Path]:
             if is_previous_output(path):
                 log.debug("skipping %s: named like an earlier output", path)
                 continue
-            yield path
+            if _regular(path):
+                yield path
+
+
+def _regular(path: Path) -> bool:
+    """Whether a walked or globbed path is a regular file; warn when it is not."""
+    try:
+        kind = file_kind(path.stat().st_mode)
+    except OSError as exc:  # a dangling link, say: reading it reports the problem
+        log.debug("cannot stat %s: %s", path, exc)
+        return True
+    if kind:
+        log.warning("skipping %s: not a regular file (%s)", display_name(str(path)), kind)
+    return not kind
 
 
 def _skipped_dir(name: str) -> bool:
@@ -232,23 +343,103 @@ def discover(args: list[str], any_suffix: bool = False) -> list[Source | InputEr
 
 def _explicit(arg: str) -> Source | InputError:
     path = Path(arg)
-    if path.exists() or path.is_symlink():
-        return Source(path)
-    return InputError(arg, "no such file or directory")
+    if not (path.exists() or path.is_symlink()):
+        return InputError(arg, "no such file or directory")
+    try:
+        kind = file_kind(path.stat().st_mode)
+    except OSError:
+        kind = ""  # a dangling link: reading it reports the problem
+    if kind:
+        return InputError(arg, f"not a regular file ({kind})",
+                          "hymt reads regular files only")
+    return Source(path)
 
 
 def _expand(pattern: str, any_suffix: bool) -> list[Source | InputError]:
     found: list[Source | InputError] = []
     root = glob_root(pattern)
-    for match in sorted(glob.glob(pattern, recursive=True)):
-        path = Path(match)
+    for path in sorted(set(glob_paths(pattern))):
         if path.is_dir():
             found.extend(Source(p, path, walked=True) for p in walk(path))
-        elif (any_suffix or is_document(path)) and not is_previous_output(path):
+        elif ((any_suffix or is_document(path)) and not is_previous_output(path)
+              and _regular(path)):
             found.append(Source(path, root, walked=True))
     if not found:
         return [InputError(pattern, "no documents match this pattern")]
     return found
+
+
+def glob_paths(pattern: str) -> Iterator[Path]:
+    """The paths matching a glob pattern (`**`: any number of folders).
+
+    Like `glob.glob(pattern, recursive=True)`, hidden names match only a pattern
+    part that starts with a dot; symbolic links to folders are followed, but never
+    into a folder that is already being searched, so link loops end.
+    """
+    parts = Path(pattern).parts
+    anchor = Path(parts[0]) if parts and Path(parts[0]).is_absolute() else None
+    rest = list(parts[1:] if anchor else parts)
+    yield from _glob_in(anchor or Path(""), rest, frozenset())
+
+
+Folders = frozenset[tuple[int, int] | None]
+
+
+def _glob_in(folder: Path, parts: list[str], above: Folders) -> Iterator[Path]:
+    """Matches of `parts` under `folder`; `above` holds the folders being searched."""
+    if not parts:
+        yield folder
+        return
+    part, rest = parts[0], parts[1:]
+    if part == "**":
+        yield from _glob_in(folder, rest, above)
+        if not rest:  # a trailing `**` matches files too
+            yield from (folder / n for n in _names(folder)
+                        if not n.startswith(".") and not (folder / n).is_dir())
+        here = above | {_key(folder)}
+        for sub, key in _subfolders(folder, here):
+            yield from _glob_in(sub, parts, here | {key})
+    elif has_magic(part):
+        for name in _names(folder):
+            if fnmatch.fnmatchcase(name, part) and (part.startswith(".")
+                                                    or not name.startswith(".")):
+                yield from _glob_in(folder / name, rest, above)
+    elif os.path.lexists(folder / part):
+        yield from _glob_in(folder / part, rest, above)
+
+
+def _names(folder: Path) -> list[str]:
+    try:
+        return sorted(os.listdir(folder))
+    except OSError:
+        return []
+
+
+def _subfolders(folder: Path, above: Folders) -> Iterator[tuple[Path, tuple[int, int]]]:
+    """Non-hidden folders in `folder` (links followed) not already being searched."""
+    for name in _names(folder):
+        path = folder / name
+        if name.startswith("."):
+            continue
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        key = (info.st_dev, info.st_ino)
+        if not stat.S_ISDIR(info.st_mode):
+            continue
+        if key in above:
+            log.debug("not following %s: a link loop", path)
+            continue
+        yield path, key
+
+
+def _key(folder: Path) -> tuple[int, int] | None:
+    try:
+        info = (folder or Path(".")).stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def glob_root(pattern: str) -> Path | None:
@@ -337,12 +528,30 @@ def write_atomic(path: Path, data: bytes) -> bool:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())  # the bytes are on disk before the name moves
         os.chmod(temp, _mode_for(path))
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    sync_folder(path.parent)
     return True
+
+
+def sync_folder(folder: Path) -> None:
+    """fsync a folder, so a rename in it survives a power loss (where supported)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as exc:  # e.g. Windows: folders cannot be opened
+        log.debug("cannot open %s to sync it: %s", folder, exc)
+        return
+    try:
+        os.fsync(fd)
+    except OSError as exc:  # some file systems refuse fsync on a folder
+        log.debug("cannot sync %s: %s", folder, exc)
+    finally:
+        os.close(fd)
 
 
 def _mode_for(path: Path) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -18,6 +19,8 @@ from pathlib import Path
 
 from hymt_cli.document import TAG_RE, Segment
 from hymt_cli.languages import Language, UnknownLanguage, resolve
+
+log = logging.getLogger(__name__)
 
 
 class GlossaryError(ValueError):
@@ -112,26 +115,55 @@ def misses(answer: str, terms: Sequence[tuple[str, str]]) -> list[tuple[str, str
 
 def load(path: Path) -> Glossary:
     """Read a glossary file (.tsv, .csv or .json)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise GlossaryError(f"{path}: cannot read glossary: {error}") from None
+    text = _read(path)
+    return Glossary(tuple(term for term, _ in _located_terms(path, text)))
+
+
+Located = tuple[Term, str]
+"""A term and where it was read (`file:line`)."""
+
+
+def _located_terms(path: Path, text: str) -> list[Located]:
     suffix = path.suffix.lower()
     if suffix == ".json":
-        return Glossary(tuple(_json_terms(path, text)))
-    if suffix in (".tsv", ".tab", ".txt"):
-        return Glossary(tuple(_table_terms(path, text, "\t")))
-    if suffix == ".csv":
-        return Glossary(tuple(_table_terms(path, text, ",")))
-    raise GlossaryError(f"{path}: unknown glossary format (use .tsv, .csv or .json)")
+        terms = _json_terms(path, text)
+    elif suffix in (".tsv", ".tab", ".txt"):
+        terms = _table_terms(path, text, "\t")
+    elif suffix == ".csv":
+        terms = _table_terms(path, text, ",")
+    else:
+        raise GlossaryError(f"{path}: unknown glossary format (use .tsv, .csv or .json)")
+    refuse_conflicts(terms)
+    return terms
 
 
 def load_all(paths: Iterable[Path]) -> Glossary:
-    """Read and merge several glossary files."""
-    glossary = Glossary()
+    """Read and merge several glossary files; conflicting terms raise GlossaryError."""
+    located: list[Located] = []
     for path in paths:
-        glossary = glossary + load(path)
-    return glossary
+        located += [(term, where) for term, where in _located_terms(path, _read(path))]
+    refuse_conflicts(located)
+    return Glossary(tuple(term for term, _ in located))
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise GlossaryError(f"{path}: cannot read glossary: {error}") from None
+
+
+def refuse_conflicts(terms: Sequence[Located]) -> None:
+    """Raise GlossaryError when one source term (same languages, any case) has two
+    different targets; the message names both places."""
+    seen: dict[tuple[str, str | None, str | None], Located] = {}
+    for term, where in terms:
+        key = (term.source.casefold(), term.source_lang, term.target_lang)
+        first = seen.setdefault(key, (term, where))
+        if first[0].target != term.target:
+            raise GlossaryError(
+                f"{where}: term {term.source!r} has two targets: "
+                f"{first[0].target!r} ({first[1]}) and {term.target!r}")
 
 
 _ROLES = {
@@ -142,7 +174,7 @@ _ROLES = {
 }
 
 
-def _table_terms(path: Path, text: str, delimiter: str) -> list[Term]:
+def _table_terms(path: Path, text: str, delimiter: str) -> list[Located]:
     rows = [(n, r) for n, r in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), 1)
             if r and not r[0].lstrip().startswith("#")]
     if not rows:
@@ -152,8 +184,29 @@ def _table_terms(path: Path, text: str, delimiter: str) -> list[Term]:
     if columns is None:
         columns, langs = {"source": 0, "target": 1}, (None, None)
     else:
+        _warn_unused_columns(path, header, columns)
         rows = rows[1:]
-    return [_row_term(path, n, row, columns, langs) for n, row in rows]
+    _warn_extra_cells(path, rows, columns)
+    return [(_row_term(path, n, row, columns, langs), f"{path}:{n}") for n, row in rows]
+
+
+def _warn_unused_columns(path: Path, header: list[str], columns: dict[str, int]) -> None:
+    used = set(columns.values())
+    unused = [name or f"#{i + 1}" for i, name in enumerate(header) if i not in used]
+    if unused:
+        log.warning("glossary %s: column(s) %s ignored (known: source, target, "
+                    "source_lang, target_lang)", path, ", ".join(map(repr, unused)))
+
+
+def _warn_extra_cells(path: Path, rows: list[tuple[int, list[str]]],
+                      columns: dict[str, int]) -> None:
+    """Warn once when data rows hold values in columns no role reads."""
+    width = max(columns.values()) + 1
+    for line, row in rows:
+        if any(cell.strip() for cell in row[width:]):
+            log.warning("glossary %s:%d: %d column(s), only %d are read; the rest "
+                        "is ignored", path, line, len(row), width)
+            return
 
 
 Languages = tuple[str | None, str | None]
@@ -214,13 +267,37 @@ def _json_terms(path: Path, text: str) -> list[Term]:
     except json.JSONDecodeError as error:
         raise GlossaryError(f"{path}:{error.lineno}: invalid JSON: {error.msg}") from None
     if isinstance(data, dict) and "terms" in data:
+        if not _is_object_list(data["terms"]):
+            raise GlossaryError(f"{path}: \"terms\" must be a list of "
+                                "{source, target} objects")
         defaults = {k: data.get(k) for k in ("source_lang", "target_lang")}
         data = [{**defaults, **item} for item in data["terms"]]
-    if isinstance(data, dict):
+    elif isinstance(data, dict):
         data = [{"source": k, "target": v} for k, v in data.items()]
-    if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
+    if not _is_object_list(data):
         raise GlossaryError(f"{path}: expected a list of {{source, target}} objects")
     columns = {"source": 0, "target": 1, "source_lang": 2, "target_lang": 3}
-    rows = [[str(d.get(k) or "") for k in columns] for d in data]
-    return [_row_term(path, n, row, columns, (None, None))
+    _warn_unknown_keys(path, data, columns)
+    rows = [[_json_cell(path, n, d.get(k)) for k in columns]
+            for n, d in enumerate(data, 1)]
+    return [(_row_term(path, n, row, columns, (None, None)), f"{path}: term {n}")
             for n, row in enumerate(rows, 1)]
+
+
+def _is_object_list(data: object) -> bool:
+    return isinstance(data, list) and all(isinstance(d, dict) for d in data)
+
+
+def _json_cell(path: Path, number: int, value: object) -> str:
+    if value is None or isinstance(value, str):
+        return value or ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise GlossaryError(f"{path}: term {number}: expected strings, not {value!r}")
+
+
+def _warn_unknown_keys(path: Path, data: list[dict], columns: dict[str, int]) -> None:
+    unknown = sorted({k for d in data for k in d if k not in columns})
+    if unknown:
+        log.warning("glossary %s: key(s) %s ignored (known: source, target, "
+                    "source_lang, target_lang)", path, ", ".join(map(repr, unknown)))

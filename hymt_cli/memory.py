@@ -16,13 +16,14 @@ The schema moves forward by numbered migrations that are never edited, tracked i
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " WHERE origin = 'import'",
         "CREATE INDEX entries_engine ON entries (engine)",
     ),
+    # 2: the outputs hymt wrote, so that --prune deletes nothing else.
+    (
+        """CREATE TABLE outputs (
+            path TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            target_lang TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            written REAL NOT NULL
+        ) WITHOUT ROWID""",
+    ),
 )
 """Schema migrations; the file's `user_version` is how many have been applied."""
 
@@ -85,6 +96,26 @@ _FRESH_START = "move it away or pass --no-memory to run without it"
 
 class MemoryFileError(Exception):
     """The memory file cannot be used; the one-line message names it and a way out."""
+
+
+class MemoryReadOnlyError(MemoryFileError):
+    """The memory file or its folder cannot be written; it may still be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutputRecord:
+    """An output file hymt wrote, as the `outputs` table remembers it."""
+
+    path: str
+    """The output, as an absolute path with symlinks resolved."""
+    source: str
+    """The source it was translated from, absolute and resolved."""
+    target: str
+    """The target language code."""
+    sha256: str
+    """Hex SHA-256 of the bytes hymt wrote."""
+    written: float
+    """Unix time of the write."""
 
 
 Terms = tuple[tuple[str, str], ...]
@@ -210,20 +241,44 @@ class MemoryStats:
 
 
 class TranslationMemory:
-    """An open memory file; use `TranslationMemory.open(path)`, then `close()`."""
+    """An open memory file; use `TranslationMemory.open(path)`, then `close()`.
 
-    def __init__(self, path: Path, connection: sqlite3.Connection) -> None:
+    A read-only memory answers lookups and stores nothing. A writable one whose
+    writes start failing (the file made read-only, the disk full) turns read-only
+    and says why once, through `notify`, instead of failing every document.
+    """
+
+    def __init__(
+        self, path: Path, connection: sqlite3.Connection, readonly: bool = False
+    ) -> None:
         self.path, self._db = path, connection
+        self.readonly = readonly
+        """Whether writes are skipped (opened read-only, or a write failed)."""
+        self.notify: Callable[[str], None] = log.warning
+        """Told once, in one line, when a failed write turns the memory read-only."""
+        with self._guard():
+            self._tables = frozenset(row[0] for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"))
 
     @classmethod
-    def open(cls, path: Path) -> TranslationMemory:
-        """Open or create the memory at `path`, migrating it to the current schema."""
+    def open(cls, path: Path, readonly: bool = False) -> TranslationMemory:
+        """Open or create the memory at `path`, migrating it to the current schema.
+
+        With `readonly`, open an existing file without writing anything to it or
+        its folder (no migration either). `MemoryReadOnlyError` means the file or
+        its folder cannot be written: `readonly=True` may still open it.
+        """
         path = Path(path)
         _check_header(path)
+        if readonly:
+            return cls(path, _connect_read_only(path), readonly=True)
+        _check_writable(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except (OSError, sqlite3.Error) as error:
+            if _is_read_only(error):
+                raise _read_only_error(path, error) from None
             raise _file_error(path, f"cannot be opened ({error})") from None
         try:
             _prepare(path, db)
@@ -251,7 +306,7 @@ class TranslationMemory:
 
     def lookup(self, keys: Sequence[str]) -> dict[str, str]:
         """Translations of the `keys` found, in one query; marks them used now."""
-        if not keys:
+        if not keys or "entries" not in self._tables:
             return {}
         wanted = json.dumps(list(dict.fromkeys(keys)))
         with self._guard():
@@ -267,7 +322,7 @@ class TranslationMemory:
         self, target_lang: str, texts: Sequence[str], source_lang: str | None = None
     ) -> dict[str, str]:
         """Imported translations into `target_lang` of exactly these source `texts`."""
-        if not texts:
+        if not texts or "entries" not in self._tables:
             return {}
         sources = ("", source_lang) if source_lang else None
         with self._guard():
@@ -284,12 +339,9 @@ class TranslationMemory:
         return {text: translation for _, text, translation, _ in rows}
 
     def _touch(self, keys: list[str]) -> None:
-        with self._transaction():
-            self._db.execute(
-                "UPDATE entries SET last_used = ?"
-                " WHERE key IN (SELECT value FROM json_each(?))",
-                (time.time(), json.dumps(keys)),
-            )
+        self._write("entries", "UPDATE entries SET last_used = ?"
+                    " WHERE key IN (SELECT value FROM json_each(?))",
+                    [(time.time(), json.dumps(keys))])
 
     def store(self, entries: Sequence[Entry]) -> None:
         """Add or replace `entries` in one transaction (all of them or none)."""
@@ -297,17 +349,52 @@ class TranslationMemory:
             return
         now = time.time()
         rows = [_row(entry, now) for entry in entries]
-        with self._guard(), self._transaction():
-            self._db.executemany(
-                f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 13)})"
-                " ON CONFLICT (key) DO UPDATE SET translation = excluded.translation,"
-                " origin = excluded.origin, repairs = excluded.repairs,"
-                " last_used = max(last_used, excluded.last_used)",
-                rows,
-            )
+        self._write(
+            "entries",
+            f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 13)})"
+            " ON CONFLICT (key) DO UPDATE SET translation = excluded.translation,"
+            " origin = excluded.origin, repairs = excluded.repairs,"
+            " last_used = max(last_used, excluded.last_used)",
+            rows,
+        )
+
+    def record_output(self, path: Path, source: Path, target: str, data: bytes) -> None:
+        """Remember that hymt wrote `data` to `path`, translated from `source`."""
+        row = (str(Path(path).resolve()), str(Path(source).resolve()), target,
+               hashlib.sha256(data).hexdigest(), time.time())
+        self._write(
+            "outputs",
+            "INSERT INTO outputs (path, source, target_lang, sha256, written)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET"
+            " source = excluded.source, target_lang = excluded.target_lang,"
+            " sha256 = excluded.sha256, written = excluded.written",
+            [row],
+        )
+
+    def outputs(self) -> Iterator[OutputRecord]:
+        """Every output hymt recorded writing, by path."""
+        if "outputs" not in self._tables:
+            return
+        with self._guard():
+            rows = self._db.execute(
+                "SELECT path, source, target_lang, sha256, written FROM outputs"
+                " ORDER BY path"
+            ).fetchall()
+        for row in rows:
+            yield OutputRecord(*row)
+
+    def forget_outputs(self, paths: Sequence[str]) -> None:
+        """Drop the records of these outputs (deleted, or gone)."""
+        if not paths:
+            return
+        self._write("outputs", "DELETE FROM outputs"
+                    " WHERE path IN (SELECT value FROM json_each(?))",
+                    [(json.dumps(list(paths)),)])
 
     def entries(self) -> Iterator[Entry]:
         """Every entry, oldest first."""
+        if "entries" not in self._tables:
+            return
         with self._guard():
             cursor = self._db.execute(
                 f"SELECT {_COLUMNS} FROM entries ORDER BY created, key"
@@ -317,19 +404,26 @@ class TranslationMemory:
 
     def stats(self) -> MemoryStats:
         """Counts by target language, engine and origin, and the size on disk."""
+        if "entries" not in self._tables:
+            counts: dict[str, dict[str, int]] = {
+                c: {} for c in ("target_lang", "engine", "origin")}
+        else:
+            counts = self._counts()
+        size = sum(_size(Path(f"{self.path}{suffix}")) for suffix in ("", "-wal"))
+        return MemoryStats(
+            entries=sum(counts["origin"].values()), by_target=counts["target_lang"],
+            by_engine=counts["engine"], by_origin=counts["origin"], size_bytes=size,
+        )
+
+    def _counts(self) -> dict[str, dict[str, int]]:
         with self._guard():
-            counts = {
+            return {
                 column: dict(self._db.execute(
                     f"SELECT {column}, count(*) FROM entries"
                     f" GROUP BY {column} ORDER BY count(*) DESC, {column}"
                 ).fetchall())
                 for column in ("target_lang", "engine", "origin")
             }
-        size = sum(_size(Path(f"{self.path}{suffix}")) for suffix in ("", "-wal"))
-        return MemoryStats(
-            entries=sum(counts["origin"].values()), by_target=counts["target_lang"],
-            by_engine=counts["engine"], by_origin=counts["origin"], size_bytes=size,
-        )
 
     def prune(
         self,
@@ -352,6 +446,25 @@ class TranslationMemory:
         with self._guard():
             self._db.execute("VACUUM")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _write(self, table: str, sql: str, rows: list[tuple[object, ...]]) -> None:
+        """Run `sql` for every row in one transaction; nothing when read-only.
+
+        A write the file refuses (read-only, disk full, locked past the timeout)
+        makes the memory read-only and says so once instead of raising: the
+        documents of the run do not depend on it.
+        """
+        if self.readonly or table not in self._tables:
+            return
+        try:
+            with self._transaction():
+                self._db.executemany(sql, rows)
+        except sqlite3.OperationalError as error:
+            self.readonly = True
+            self.notify(f"translation memory {self.path} cannot be written ({error}):"
+                        " new answers and outputs are not stored from now on")
+        except sqlite3.Error as error:
+            raise _file_error(self.path, f"failed: {error}") from None
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -430,6 +543,58 @@ def _check_header(path: Path) -> None:
         raise _file_error(path, "is not an SQLite database")
 
 
+def _is_read_only(error: BaseException) -> bool:
+    """Whether an error means the file or its folder cannot be written."""
+    if isinstance(error, OSError):
+        return error.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_READONLY,
+                                                 sqlite3.SQLITE_CANTOPEN)
+
+
+def _check_writable(path: Path) -> None:
+    """`MemoryReadOnlyError` up front when the file, or the folder that must hold
+    its write-ahead log, cannot be written: SQLite itself would open such a file
+    read-only without a word and fail on the first write."""
+    for where in (path, path.parent):
+        if where.exists() and not os.access(where, os.W_OK):
+            raise _read_only_error(path, f"{where} is not writable")
+
+
+def _read_only_error(path: Path, error: BaseException | str) -> MemoryReadOnlyError:
+    return MemoryReadOnlyError(
+        f"translation memory {path} is read-only ({error}); make it writable, "
+        "or pass --no-memory to run without it")
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that writes nothing, to the file nor beside it.
+
+    `mode=ro` still needs the write-ahead log's `-shm` file, which a read-only
+    folder cannot hold; then the file is read as `immutable`, which skips the log
+    (a cleanly closed memory has none).
+    """
+    if not path.is_file():
+        raise _file_error(path, "does not exist")
+    uri = path.resolve().as_uri()
+    last: sqlite3.Error | None = None
+    for query in ("mode=ro", "immutable=1"):
+        db = sqlite3.connect(f"{uri}?{query}", uri=True, timeout=BUSY_TIMEOUT_S,
+                             isolation_level=None)
+        try:
+            _check_identity(path, db)
+        except sqlite3.OperationalError as error:
+            db.close()
+            last = error
+            continue
+        except BaseException:
+            db.close()
+            raise
+        log.debug("memory %s open read-only (%s)", path, query)
+        return db
+    raise _file_error(path, f"cannot be read ({last})")
+
+
 def _prepare(path: Path, db: sqlite3.Connection) -> None:
     """Check the file is ours (or empty), switch to WAL, apply pending migrations."""
     try:
@@ -441,6 +606,8 @@ def _prepare(path: Path, db: sqlite3.Connection) -> None:
         db.execute("PRAGMA synchronous = NORMAL")
         _migrate(path, db)
     except sqlite3.Error as error:
+        if _is_read_only(error):
+            raise _read_only_error(path, error) from None
         raise _file_error(path, f"is not a usable memory ({error})") from None
 
 

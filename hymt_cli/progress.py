@@ -14,7 +14,7 @@ import time
 import traceback
 from typing import IO, Any
 
-from hymt_cli.fileio import InputError
+from hymt_cli.fileio import InputError, display_name
 from hymt_cli.run import Outcome, Summary
 
 PLAIN_EVERY_S = 10.0
@@ -68,7 +68,7 @@ class Lines:
 
     def warnings(self, outcome: Outcome) -> list[str]:
         """Warning lines for one output (all of them with --verbose)."""
-        report, name = outcome.report, outcome.name
+        report, name = outcome.report, display_name(outcome.name)
         assert report is not None
         if self.verbose:
             lines = [f"warning: {name}: {p}" for p in report.problems]
@@ -92,7 +92,7 @@ class Lines:
 
     def error(self, error: InputError, cause: BaseException | None = None) -> None:
         """Print `Error: <path>: <problem>`, a hint, and a traceback with --debug."""
-        self.line(f"Error: {error.path}: {error.problem}")
+        self.line(f"Error: {display_name(error.path)}: {error.problem}")
         if error.hint:
             self.line(f"  hint: {error.hint}")
         if self.debug and cause is not None:
@@ -184,7 +184,8 @@ def describe(outcome: Outcome) -> str:
     """One line about one output, e.g. `wrote a.de.md (3 segments, 1 from memory)`."""
     report = outcome.report
     assert report is not None
-    where = outcome.output or f"{outcome.name} to stdout"
+    where = (display_name(outcome.output) if outcome.output
+             else f"{display_name(outcome.name)} to stdout")
     verb = VERBS.get(outcome.status, outcome.status)
     if outcome.status == "planned":
         return (f"{verb} {where}: {outcome.pending} of {report.segments} segments "
@@ -244,14 +245,34 @@ def summary_json(summary: Summary) -> dict[str, Any]:
     for o in summary.outcomes:
         r = o.report
         files.append({
-            "source": o.name, "target": o.target, "output": o.output,
+            **json_path("source", o.name), "target": o.target,
+            **json_path("output", o.output),
             "status": o.status, "segments": r.segments if r else 0,
             "translated": r.translated if r else 0,
             "from_memory": r.from_memory if r else 0,
             "repairs": r.repairs if r else 0, "fallbacks": r.fallbacks if r else 0,
             "glossary_misses": list(r.glossary_misses) if r else [],
             "pending": o.pending, "tokens": o.tokens,
-            "error": o.error.problem if o.error else None,
+            "error": valid_text(o.error.problem) if o.error else None,
         })
     return {"mode": summary.mode, "files": files, "totals": totals(summary),
-            "pruned": summary.pruned, "elapsed": round(summary.elapsed, 3)}
+            "pruned": [valid_text(p) for p in summary.pruned],
+            "elapsed": round(summary.elapsed, 3)}
+
+
+def json_path(field: str, name: str) -> dict[str, str]:
+    """`{field: name}`, valid UTF-8; a name that is not (bytes the file system
+    gave undecoded) shows U+FFFD there, and `{field}_bytes` holds its bytes in hex."""
+    text = valid_text(name)
+    if text == name:
+        return {field: name}
+    try:
+        raw = os.fsencode(name).hex()
+    except UnicodeEncodeError:  # not from the file system: nothing better to give
+        return {field: text}
+    return {field: text, f"{field}_bytes": raw}
+
+
+def valid_text(text: str) -> str:
+    """`text` with lone surrogates (undecodable file-name bytes) replaced by U+FFFD."""
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)

@@ -54,6 +54,7 @@ FIELDS: dict[str, Field] = {
     "dialect": Field(str),
     "protect": Field(str, many=True),
     "keep_anchors": Field(bool),
+    "max_file_size": Field(int),
 }
 """Every key a configuration file may set."""
 

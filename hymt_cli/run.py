@@ -29,6 +29,7 @@ from hymt_cli.documents import (
     with_dialect,
 )
 from hymt_cli.fileio import (
+    MAX_FILE_SIZE,
     Decoded,
     InputError,
     Source,
@@ -37,12 +38,14 @@ from hymt_cli.fileio import (
     decode,
     discover,
     excluded,
+    naming_input,
     output_path,
     read_source,
+    read_stream,
 )
 from hymt_cli.glossary import GlossaryError, load_all
 from hymt_cli.languages import Language
-from hymt_cli.memory import TranslationMemory
+from hymt_cli.memory import MemoryReadOnlyError, TranslationMemory
 from hymt_cli.models import ModelNotFound
 from hymt_cli.pipeline import Job, Report, Settings
 
@@ -56,7 +59,11 @@ NO_MEMORY_ENGINES = frozenset({"identity"})
 
 
 class UsageError(Exception):
-    """The command line itself is wrong (exit code 2)."""
+    """The command line itself is wrong (exit code 2); `hint` is what to try."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class EngineError(Exception):
@@ -102,6 +109,11 @@ class RunConfig:
     """translate, check or dry-run (see MODES)."""
     prune: bool = False
     """Delete outputs whose source is gone (listed first; dry-run only lists)."""
+    out_root: Path | None = None
+    """Outputs must lie inside this folder (the project's, when `out` comes from
+    the project file and --allow-outside is not given); None: anywhere."""
+    max_file_size: int = MAX_FILE_SIZE
+    """Inputs larger than this many bytes fail (see `fileio.read_source`)."""
 
     @property
     def target(self) -> Language:
@@ -240,13 +252,17 @@ def translate_inputs(
 
     planned = plan(config, report)
     loaded = load_all_inputs(planned, config, stdin, report)
+    engine = None
     if loaded:
         engine = start_engine(config.engine, dict(config.engine_options))
-        with open_memory(config) as memory:
-            settings = run_modes.settings_for(glossary_settings, config, engine, memory)
-            run_modes.run(config, loaded, engine, settings, stdout, report, watcher)
-    if config.prune:
-        summary.pruned = run_modes.prune(config, planned, watcher)
+    if engine is not None or config.prune:
+        with open_memory(config, watcher, create=engine is not None) as memory:
+            if engine is not None:
+                settings = run_modes.settings_for(glossary_settings, config, engine,
+                                                  memory)
+                run_modes.run(config, loaded, engine, settings, stdout, report, watcher)
+            if config.prune:
+                summary.pruned = run_modes.prune(config, planned, memory, watcher)
     summary.elapsed = time.monotonic() - began
     return summary
 
@@ -266,21 +282,49 @@ def pipeline_settings(config: RunConfig) -> Settings:
 
 
 @contextmanager
-def open_memory(config: RunConfig) -> Iterator[TranslationMemory | None]:
-    """The run's memory, opened once; None when off, or not there for a check."""
+def open_memory(
+    config: RunConfig, watcher: Watcher | None = None, create: bool = True
+) -> Iterator[TranslationMemory | None]:
+    """The run's memory, opened once; None when off, or not there to read.
+
+    --check and --dry-run open it read-only. A translate run whose memory cannot
+    be written uses it read-only and says so once, through `watcher`.
+    """
     path = config.memory
     if path is None or config.engine in NO_MEMORY_ENGINES:
         yield None
         return
-    if config.mode != "translate" and not path.is_file():
+    if (config.mode != "translate" or not create) and not path.is_file():
         log.info("no memory at %s: every segment counts as new", path)
         yield None
         return
-    memory = TranslationMemory.open(path)
+    note = watcher.note if watcher is not None else log.warning
+    memory = _open_for_run(path, config.mode != "translate", note)
     try:
         yield memory
     finally:
-        memory.close()
+        if memory is not None:
+            memory.close()
+
+
+def _open_for_run(
+    path: Path, readonly: bool, note: Any
+) -> TranslationMemory | None:
+    """Open the memory; fall back to reading it when it cannot be written."""
+    if readonly:
+        return TranslationMemory.open(path, readonly=True)
+    try:
+        memory = TranslationMemory.open(path)
+    except MemoryReadOnlyError as exc:
+        if not path.is_file():
+            note(f"warning: cannot create translation memory {path} ({exc}): "
+                 "answers are not stored")
+            return None
+        memory = TranslationMemory.open(path, readonly=True)
+        note(f"warning: translation memory {path} is read-only: its answers are "
+             "used, new answers and outputs are not stored")
+    memory.notify = lambda text: note(f"warning: {text}")
+    return memory
 
 
 def plan(config: RunConfig, report: Any) -> list[Planned]:
@@ -298,6 +342,7 @@ def plan(config: RunConfig, report: Any) -> list[Planned]:
         raise UsageError("no inputs found")
     planned = [Planned(s, t, _output(s, t, config)) for s in sources
                for t in config.targets]
+    _refuse_bad_pattern(planned, config.out_root)
     planned = _drop_own_outputs(planned)
     return _refuse_clashes(planned, report)
 
@@ -306,6 +351,25 @@ def _output(source: Source, target: Language, config: RunConfig) -> Path | None:
     if source.path is None:
         return None
     return output_path(source, target.code, config.out)
+
+
+def _refuse_bad_pattern(planned: list[Planned], out_root: Path | None) -> None:
+    """`UsageError` for a pattern that maps a found input onto itself, or (with
+    `out_root`) an output outside that folder; no input could be written then."""
+    root = out_root.resolve() if out_root is not None else None
+    for item in planned:
+        path, output = item.source.path, item.output
+        if path is None or output is None:
+            continue
+        if item.source.walked and output.resolve() == path.resolve():
+            raise UsageError(f"{item.source.name}: output {output} is itself",
+                             "choose another --out pattern; sources are never "
+                             "overwritten")
+        if root is not None and not output.resolve().is_relative_to(root):
+            raise UsageError(
+                f"output {output} of {item.source.name} leaves the project folder "
+                f"{out_root}", "an out pattern in a project file must stay inside "
+                "it: pass --allow-outside, or give --out on the command line")
 
 
 def _drop_own_outputs(planned: list[Planned]) -> list[Planned]:
@@ -379,9 +443,11 @@ def _load(
     name = source.name
     try:
         options = _dialect_options(config, source)
-        decoded, document = load_document(
-            source, config.format, config.encoding, options, stdin
-        )
+        with naming_input(name):
+            decoded, document = load_document(
+                source, config.format, config.encoding, options, stdin,
+                config.max_file_size,
+            )
     except InputError as error:
         report(Outcome(name, "failed", error=error))
         return None
@@ -408,13 +474,16 @@ def load_document(
     encoding: str | None,
     options: SegmentOptions,
     stdin: BinaryIO,
+    max_size: int = MAX_FILE_SIZE,
 ) -> tuple[Decoded, Document]:
-    """Read, decode and segment one input (a file, or stdin when `path` is None)."""
+    """Read, decode and segment one input (a file, or stdin when `path` is None);
+    inputs over `max_size` bytes fail."""
     if source.path is None:
-        decoded = decode(source.name, stdin.read(), encoding)
+        decoded = decode(source.name, read_stream(source.name, stdin, max_size),
+                         encoding)
         format_name = format_name or sniff_format(decoded.text)
     else:
-        decoded = read_source(source, encoding)
+        decoded = read_source(source, encoding, max_size)
         format_name = format_name or format_for_path(source.path)
     if format_name is None:
         raise InputError(

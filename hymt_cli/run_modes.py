@@ -10,10 +10,11 @@ and comparing it with the file on disk makes the check exact.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -28,7 +29,7 @@ from hymt_cli.fileio import (
     source_candidates,
     write_atomic,
 )
-from hymt_cli.memory import Entry, TranslationMemory
+from hymt_cli.memory import Entry, OutputRecord, TranslationMemory
 from hymt_cli.pipeline import Job, Report, Settings, translate
 from hymt_cli.run import (
     NO_MEMORY_ENGINES,
@@ -42,6 +43,9 @@ from hymt_cli.run import (
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 16
+
+NO_RECORD = "hymt has no record of writing it"
+"""Why --prune keeps a file: only outputs recorded in the memory are deleted."""
 
 
 def settings_for(
@@ -71,7 +75,8 @@ def run(
         observed = _Observed(engine, watcher)
         results = _translate_all([job for job, _, _ in pairs], observed, settings)
         for (job, item, one), result in zip(pairs, results):
-            report(_finish(job, one, item, result, stdout, config.strict_glossary))
+            report(_finish(job, one, item, result, stdout, config.strict_glossary,
+                           settings.memory))
         return
     free = config.engine in NO_MEMORY_ENGINES  # cheap: run it instead of memory
     stand_in: Engine = engine if free else _StandIn(engine)
@@ -112,9 +117,10 @@ def _translate_alone(job: Job, engine: Engine, settings: Settings) -> Result:
 
 def _finish(
     job: Job, loaded: Loaded, item: Planned, result: Result, stdout: BinaryIO,
-    strict: bool,
+    strict: bool, memory: TranslationMemory | None = None,
 ) -> Outcome:
-    """Encode and write one translated document; failures stay with this file."""
+    """Encode and write one translated document, recording it in `memory` (for
+    --prune); failures stay with this file."""
     code = job.target.code
     if isinstance(result, BaseException):
         error = InputError(job.name, f"translation failed: {result}")
@@ -129,6 +135,8 @@ def _finish(
             stdout.flush()
             return Outcome(job.name, "stdout", report=report, target=code)
         status = _write(job.name, item.output, data)
+        if memory is not None and item.source.path is not None:
+            memory.record_output(item.output, item.source.path, code, data)
         return Outcome(job.name, status, str(item.output), report, target=code)
     except InputError as error:
         return Outcome(job.name, "failed", str(item.output or ""), report, error,
@@ -279,16 +287,141 @@ class _Observed:
 # -- pruning -------------------------------------------------------------------------
 
 
-def prune(config: RunConfig, planned: list[Planned], watcher: Watcher) -> list[str]:
-    """Delete (or in a dry run, list) outputs of the pattern whose source is gone."""
-    gone = orphans(config, planned)
-    verb = "would prune" if config.mode != "translate" else "pruning"
-    for path in gone:
-        watcher.note(f"{verb} {path} (its source is gone)")
-    if config.mode == "translate":
-        for path in gone:
+@dataclass(slots=True)
+class PruneDecision:
+    """What --prune does with each output it looked at (display paths)."""
+
+    delete: list[str] = field(default_factory=list)
+    """Recorded outputs whose source is gone and whose bytes are hymt's."""
+    keep: list[tuple[str, str]] = field(default_factory=list)
+    """Other candidates, each with why it is kept."""
+    forget: list[str] = field(default_factory=list)
+    """Records (resolved paths) whose output no longer exists."""
+    paths: dict[str, Path] = field(default_factory=dict)
+    """Display path -> file, for the outputs to delete."""
+
+
+def prune(
+    config: RunConfig, planned: list[Planned], memory: TranslationMemory | None,
+    watcher: Watcher,
+) -> list[str]:
+    """Delete (in a dry run, list) outputs hymt recorded writing whose source is
+    gone and whose bytes are still what it wrote; every other output of the
+    pattern whose source is gone is listed as kept, never deleted."""
+    candidates = orphans(config, planned)
+    if memory is None:
+        watcher.note(f"warning: --prune: {_why_no_records(config)}, so hymt cannot "
+                     "tell which outputs it wrote; nothing is pruned")
+        for path in candidates:
+            watcher.note(f"keeping {path} ({NO_RECORD})")
+        return []
+    decision = decide_prune(config, planned, memory, candidates)
+    for path, why in decision.keep:
+        watcher.note(f"keeping {path} ({why})")
+    if config.mode != "translate":
+        for path in decision.delete:
+            watcher.note(f"would prune {path} (its source is gone)")
+        return decision.delete
+    return _delete(decision, memory, watcher)
+
+
+def _why_no_records(config: RunConfig) -> str:
+    if config.memory is None:
+        return "no translation memory (--no-memory)"
+    if config.engine in NO_MEMORY_ENGINES:
+        return f"the {config.engine} engine records no outputs"
+    return f"no translation memory at {config.memory}"
+
+
+def decide_prune(
+    config: RunConfig, planned: list[Planned], memory: TranslationMemory,
+    candidates: list[Path],
+) -> PruneDecision:
+    """Sort recorded outputs and pattern `candidates` into delete, keep, forget."""
+    shown = {str(p.resolve()): str(p) for p in candidates}
+    live = {str(p.output.resolve()) for p in planned if p.output is not None}
+    live |= {str(p.source.path.resolve()) for p in planned if p.source.path}
+    targets = {t.code for t in config.targets}
+    decision = PruneDecision()
+    recorded = set()
+    for record in memory.outputs():
+        recorded.add(record.path)
+        if (record.path in live or record.target not in targets
+                or not _chosen(Path(record.source), config.paths)
+                or Path(record.source).exists()):
+            continue
+        name = shown.get(record.path) or _display(record.path)
+        _judge(record, name, decision)
+    decision.keep += [(name, NO_RECORD) for path, name in shown.items()
+                      if path not in recorded]
+    decision.keep.sort()
+    return decision
+
+
+def _judge(record: OutputRecord, name: str, decision: PruneDecision) -> None:
+    """Put one orphaned recorded output where it belongs."""
+    path = Path(record.path)
+    try:
+        data = path.read_bytes() if path.is_file() else None
+    except OSError as exc:
+        decision.keep.append((name, f"cannot read it: {exc.strerror or exc}"))
+        return
+    if data is None and not path.exists():
+        decision.forget.append(record.path)
+    elif data is None:
+        decision.keep.append((name, "not a regular file"))
+    elif hashlib.sha256(data).hexdigest() != record.sha256:
+        decision.keep.append((name, "changed since hymt wrote it"))
+    else:
+        decision.delete.append(name)
+        decision.paths[name] = path
+
+
+def _delete(
+    decision: PruneDecision, memory: TranslationMemory, watcher: Watcher
+) -> list[str]:
+    """Delete the decided outputs, forget their records; what was deleted."""
+    deleted, forget = [], list(decision.forget)
+    for name in decision.delete:
+        watcher.note(f"pruning {name} (its source is gone)")
+        path = decision.paths[name]
+        try:
             path.unlink(missing_ok=True)
-    return [str(p) for p in gone]
+        except OSError as exc:
+            watcher.note(f"warning: cannot prune {name}: {exc.strerror or exc}")
+            continue
+        deleted.append(name)
+        forget.append(str(path))
+    memory.forget_outputs(forget)
+    return deleted
+
+
+def _display(resolved: str) -> str:
+    """A recorded path as messages show it: relative to the working directory
+    when it lies under it."""
+    path, cwd = Path(resolved), Path.cwd().resolve()
+    return str(path.relative_to(cwd)) if path.is_relative_to(cwd) else resolved
+
+
+def _chosen(source: Path, args: tuple[str, ...]) -> bool:
+    """Whether the path arguments would pick up the (resolved) `source`."""
+    text = str(source)
+    for arg in args:
+        pattern = _absolute_arg(arg)
+        if has_magic(arg) and fnmatch.fnmatchcase(text, pattern):
+            return True
+        if text == pattern or text.startswith(pattern.rstrip("/") + "/"):
+            return True
+    return False
+
+
+def _absolute_arg(arg: str) -> str:
+    """A path argument made absolute, its literal folders resolved (as the
+    recorded paths are), any glob part kept as it is."""
+    parts = Path(arg).parts
+    literal = next((i for i, part in enumerate(parts) if has_magic(part)), len(parts))
+    head = Path(*parts[:literal]) if literal else Path(".")
+    return os.path.join(head.resolve(), *parts[literal:])
 
 
 def orphans(config: RunConfig, planned: list[Planned]) -> list[Path]:

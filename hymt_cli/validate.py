@@ -142,23 +142,62 @@ def _drop_duplicate_tags(segment: Segment, text: str) -> str:
 
 
 def _move_spaces_out_of_tags(segment: Segment, text: str) -> str:
-    """`<s1> word </s1>` -> ` <s1>word</s1> ` where the source had no such spaces."""
-    for tag in segment.tags:
-        if tag.is_locked:
+    """`<s1> word </s1>` -> ` <s1>word</s1> ` where the source had no such spaces.
+
+    One pass over the answer's runs (text and tags alternate), so the cost is
+    linear in its length whatever the number of tags.
+    """
+    tight = _tight_tags(segment)
+    if not tight:
+        return text
+    runs = [run for _, run in plain_runs(text)]  # even: text, odd: a tag
+    for index in range(1, len(runs), 2):
+        match = TAG_RE.fullmatch(runs[index])
+        if match is None or int(match.group(2)) not in tight:
             continue
-        inner = re.search(rf"<s{tag.id}>(.*?)</s{tag.id}>", segment.text, re.DOTALL)
-        if inner and inner.group(1) == inner.group(1).strip():
-            text = re.sub(rf"(\s?)<s{tag.id}>(\s+)", _out_before(tag.id), text)
-            text = re.sub(rf"(\s+)</s{tag.id}>(\s?)", _out_after(tag.id), text)
-    return text
+        if match.group(1) == "/":
+            _space_after(runs, index)
+        else:
+            _space_before(runs, index)
+    return "".join(runs)
 
 
-def _out_before(number: int):
-    return lambda m: (m.group(1) or m.group(2)) + f"<s{number}>"
+def _tight_tags(segment: Segment) -> set[int]:
+    """Unlocked tags whose content in the source has no outer white space."""
+    opened: dict[int, int] = {}
+    tight: set[int] = set()
+    locked = {tag.id for tag in segment.tags if tag.is_locked}
+    for match in TAG_RE.finditer(segment.text):
+        number = int(match.group(2))
+        if match.group(1) != "/":
+            opened.setdefault(number, match.end())
+        elif number in opened and number not in locked:
+            inner = segment.text[opened[number] : match.start()]
+            if not (inner[:1].isspace() or inner[-1:].isspace()):
+                tight.add(number)
+    return tight
 
 
-def _out_after(number: int):
-    return lambda m: f"</s{number}>" + (m.group(2) or m.group(1))
+def _space_before(runs: list[str], index: int) -> None:
+    """Move the white space just inside an opening tag to before it."""
+    after = runs[index + 1]
+    inner = after[: len(after) - len(after.lstrip())]
+    if not inner:
+        return
+    runs[index + 1] = after[len(inner) :]
+    if not runs[index - 1][-1:].isspace():
+        runs[index - 1] += inner
+
+
+def _space_after(runs: list[str], index: int) -> None:
+    """Move the white space just inside a closing tag to after it."""
+    before = runs[index - 1]
+    inner = before[len(before.rstrip()) :]
+    if not inner:
+        return
+    runs[index - 1] = before[: len(before) - len(inner)]
+    if not runs[index + 1][:1].isspace():
+        runs[index + 1] = inner + runs[index + 1]
 
 
 def plain_runs(text: str) -> list[tuple[bool, str]]:

@@ -12,9 +12,11 @@ import sys
 from collections.abc import Sequence
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from hymt_cli import fileio
 from hymt_cli.cli import run
 from hymt_cli.documents import FORMATS
 from hymt_cli.engines import base
@@ -230,14 +232,14 @@ def test_missing_path_fails_alone(work: Path, capsys) -> None:
 def test_unreadable_file_fails_alone(work: Path, monkeypatch, capsys) -> None:
     put(work / "locked.txt", "Secret.\n")
     put(work / "good.txt", "Fine text.\n")
-    read_bytes = Path.read_bytes
+    real_open = os.open
 
-    def guarded(path: Path) -> bytes:
-        if path.name == "locked.txt":  # chmod 0 does not stop root
+    def guarded(path: Any, flags: int, *args: Any) -> int:
+        if Path(path).name == "locked.txt":  # chmod 0 does not stop root
             raise PermissionError(13, "Permission denied")
-        return read_bytes(path)
+        return real_open(path, flags, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", guarded)
+    monkeypatch.setattr(fileio.os, "open", guarded)
     assert pseudo("locked.txt", "good.txt") == 1
     err = capsys.readouterr().err
     assert "Error: locked.txt: cannot read: Permission denied\n" in err

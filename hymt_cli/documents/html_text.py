@@ -164,7 +164,11 @@ def _has_words(items: list[Item]) -> bool:
 
 
 def _trim(items: list[Item]) -> tuple[list[Item], list[Item], list[Item]]:
-    """Split edge whitespace and edge comments/stray markup off into skeleton."""
+    """Split edge whitespace and edge comments/stray markup off into skeleton.
+
+    Edge whitespace is what `str.strip` removes (U+00A0, `&nbsp;` and `&#160;`
+    included): the answer cleaner strips that much, so a segment must not hold it.
+    """
     core = list(items)
     lead: list[Item] = []
     while _is_edge(core[0]):
@@ -176,18 +180,18 @@ def _trim(items: list[Item]) -> tuple[list[Item], list[Item], list[Item]]:
     while _is_edge(core[-1]):
         trail.insert(0, core.pop())
     if core[-1].kind == "text" and core[-1].divisible:
-        core[-1], space = _cut_text(core[-1], len(core[-1].shown.rstrip(WHITESPACE)))
+        core[-1], space = _cut_text(core[-1], len(core[-1].shown.rstrip()))
         trail = ([space] if space.shown else []) + trail
     return lead, core, trail
 
 
 def _lead_length(text: str) -> int:
-    return len(text) - len(text.lstrip(WHITESPACE))
+    return len(text) - len(text.lstrip())
 
 
 def _is_edge(item: Item) -> bool:
     if item.kind == "text":
-        return item.divisible and not item.shown.strip(WHITESPACE)
+        return not item.shown.strip()
     return item.edge
 
 

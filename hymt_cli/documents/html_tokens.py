@@ -117,9 +117,31 @@ def tokenize(source: str) -> list[Token]:
     for event, after in zip(events, events[1:] + [None]):
         end = len(source) if after is None else after.start
         tokens += _cut(event, source[event.start : end])
+    tokens = _unclosed_comment(tokens, source)
     if "".join(t.raw for t in tokens) != source:
         raise TokenizeError("tokens do not rebuild the source")
     return tokens
+
+
+_ABRUPT_COMMENT = ("<!-->", "<!--->")
+
+
+def _unclosed_comment(tokens: list[Token], source: str) -> list[Token]:
+    """An unclosed `<!--` (or `<!`, `<?` with no `>`) runs to the end of the file
+    as a comment, as browsers read it; `HTMLParser` hands it back as text."""
+    for index, token in enumerate(tokens):
+        if token.kind == "data" and _opens_unclosed(source, token.start):
+            raw = source[token.start :]
+            body = raw[4:] if raw.startswith("<!--") else raw[2:]
+            return [*tokens[:index], Token("comment", token.start, raw, text=body)]
+    return tokens
+
+
+def _opens_unclosed(source: str, at: int) -> bool:
+    if source.startswith("<!--", at):
+        closed = source.find("-->", at + 4) >= 0
+        return not closed and not source.startswith(_ABRUPT_COMMENT, at)
+    return source.startswith(("<!", "<?"), at) and source.find(">", at) < 0
 
 
 def _junk(raw: str, start: int) -> list[Token]:

@@ -25,6 +25,8 @@ from hymt_cli.document import (
     Piece,
     Segment,
     SegmentBuilder,
+    strip_lead,
+    strip_trail,
 )
 from hymt_cli.documents.md_emphasis import EMPHASIS_KINDS, finish_emphasis
 from hymt_cli.documents.md_escape import escape_text, title_escape
@@ -123,7 +125,7 @@ class _Walker:
             stop, extra = _attached_attrs(tokens, index, stop, end)
             index = self.visit(tokens, index, start, stop, pairs) + extra
         self.gap(self.pos, end)
-        self.flush()
+        self.flush(last=True)
         return True
 
     def visit(
@@ -193,9 +195,23 @@ class _Walker:
             self.parts.append((raw, shown))
             self.words = self.words or any(ch.isalpha() for ch in shown)
 
-    def flush(self) -> None:
-        """Hand queued text to the builder; lock runs that look like our tags."""
+    def flush(self, last: bool = False) -> None:
+        """Hand queued text to the builder; lock runs that look like our tags.
+
+        Outer white space (`&nbsp;` too) stays out of the segment: skeleton.
+        """
         parts, self.parts = self.parts, []
+        trail = ""
+        if self.builder.empty:
+            lead, parts = strip_lead(parts)
+            self.builder.start += len(lead)
+            self.flat += [lead] if lead else []
+        if last:
+            parts, trail = strip_trail(parts)
+        self._flush(parts)
+        self.flat += [trail] if trail else []
+
+    def _flush(self, parts: list[tuple[str, str]]) -> None:
         shown = "".join(s for _, s in parts)
         if not parts:
             return
@@ -280,7 +296,16 @@ class _Walker:
                              "alt", escape_text)
         if built is None:
             return (raw,) if raw else ()
-        return (built,) if isinstance(built, Segment) else tuple(built)
+        if not isinstance(built, Segment):
+            return tuple(built)
+        return self.around(built, start, stop)
+
+    def around(self, segment: Segment, start: int, stop: int) -> tuple[Piece, ...]:
+        """`segment` with the source of content[start:stop] it leaves out."""
+        begin, end = self.span.cmap[start], self.span.cmap[stop]
+        lead = self.span.text[begin : segment.start]
+        trail = self.span.text[segment.end : end]
+        return tuple(p for p in (lead, segment, trail) if p != "")
 
     def tail(self, label_start: int, start: int, stop: int) -> tuple[Markup, str | None]:
         """Markup after a link label, and the reference close to render instead
@@ -311,14 +336,19 @@ class _Walker:
         segment = self.title(t0, t1)
         if segment is None:
             return self.span.raw(start, stop), None
-        return (self.span.raw(start, t0), segment, self.span.raw(t1, stop)), None
+        return (self.span.raw(start, t0), *self.around(segment, t0, t1),
+                self.span.raw(t1, stop)), None
 
     def title(self, start: int, stop: int) -> Segment | None:
         """A title segment for content[start:stop] (between its delimiters)."""
         opener = self.span.content[start - 1]
         builder = SegmentBuilder("title", self.span.cmap[start], title_escape(opener))
         shown = unescapeAll(self.span.content[start:stop]).replace("\n", " ")
-        builder.text(self.span.raw(start, stop), shown)
+        lead, runs = strip_lead([(self.span.raw(start, stop), shown)])
+        runs, _ = strip_trail(runs)
+        builder.start += len(lead)
+        for raw, text in runs:
+            builder.text(raw, text)
         return builder.build(self.ctx.next_id()) if builder.has_words() else None
 
     # -- result -------------------------------------------------------------

@@ -9,6 +9,7 @@ where its content lies in the source (`token.meta["cmap"]`, see `md_lines`).
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Callable
 from typing import Any, Literal
@@ -38,6 +39,13 @@ ANCHOR = "anchor"
 
 BOM = "\ufeff"
 
+MAX_NESTING = 100
+"""Block nesting markdown-it follows (its CommonMark preset stops at 20: about 9
+list levels, 19 block quotes); deeper content is left as it is, with a warning.
+Each level costs a few stack frames, so this stays well inside Python's limit."""
+
+log = logging.getLogger(__name__)
+
 _ANCHOR_RE = re.compile(r"(?:^|[ \t]+)\{:?[ \t]*((?:[#.][\w:.-]+[ \t]*)+)\}$")
 _DIALECT_ANCHORS = {
     "attr_list": re.compile(r"(?:^|[ \t]+)" + md_protect._ATTR_LIST + "$"),
@@ -50,7 +58,7 @@ _SEQUENTIAL_RULES = frozenset({"emphasis", "strikethrough"})
 def make_parser(dialect: Dialect = COMMONMARK) -> MarkdownIt:
     """A fresh, instrumented parser: CommonMark + GFM tables/strikethrough + plug-ins,
     plus the block and inline rules of `dialect`."""
-    md = MarkdownIt("commonmark")
+    md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
     md.enable(["table", "strikethrough"])
     md.disable("text_join")
     front_matter_plugin(md)
@@ -66,7 +74,24 @@ def make_parser(dialect: Dialect = COMMONMARK) -> MarkdownIt:
                         lambda state: heading_anchor(state, anchors))
     md.add_render_rule("text_special", _render_text_special)
     _instrument(md)
+    _warn_too_deep(md)
     return md
+
+
+def _warn_too_deep(md: MarkdownIt) -> None:
+    """Report the blocks markdown-it skips for nesting too deep (it drops them
+    from its tokens, so they would stay untranslated without a word)."""
+    tokenize = md.block.tokenize
+
+    def checked(state: Any, start: int, end: int) -> None:
+        line = state.skipEmptyLines(start)
+        if state.level >= md.options.maxNesting and line < end \
+                and state.sCount[line] >= state.blkIndent:
+            log.warning("line %d: nested deeper than %d levels, left untranslated",
+                        line + 1, md.options.maxNesting)
+        tokenize(state, start, end)
+
+    md.block.tokenize = checked  # type: ignore[method-assign]
 
 
 @functools.cache
