@@ -27,11 +27,10 @@ from hymt_cli import __version__, cli_config, progress
 from hymt_cli.cli_config import dialect_name, protect_patterns
 from hymt_cli.cli_memory import memory_app
 from hymt_cli.documents import DEFAULT_FRONT_MATTER_KEYS, SegmentOptions, with_dialect
+from hymt_cli.errors import EXIT_FAILED, EXIT_OK, FailedError, HymtError, UsageError
 from hymt_cli.fileio import STDIN, InputError, Source
 from hymt_cli.languages import LANGUAGES
 from hymt_cli.run import (
-    EngineError,
-    UsageError,
     check_options,
     load_document,
     translate_inputs,
@@ -39,7 +38,6 @@ from hymt_cli.run import (
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 EXIT_CODES = (
     "Exit codes: 0 success; 1 some inputs failed (the others are still written) or "
@@ -453,7 +451,7 @@ def languages() -> int:
     return EXIT_OK
 
 
-class StdoutError(Exception):
+class StdoutError(FailedError):
     """Standard output cannot be written: closed, a full disk, a broken pipe."""
 
 
@@ -543,14 +541,12 @@ def run(argv: list[str]) -> int:
     debug = "--debug" in argv
     try:
         result = command.main(args=argv, prog_name="hymt", standalone_mode=False)
-    except UsageError as exc:
-        return _usage(str(exc), exc.hint)
     except typer.Abort:
         Printer.line("Error: aborted")
         return EXIT_FAILED
     except InputError as error:
         progress.Lines(debug=debug).error(error)
-        return EXIT_FAILED
+        return error.exit_code
     except Exception as exc:
         return _known_error(exc, debug)
     return int(result or 0)
@@ -558,31 +554,22 @@ def run(argv: list[str]) -> int:
 
 def _known_error(exc: Exception, debug: bool) -> int:
     """Map an exception to its one-line message and exit code."""
-    from hymt_cli.glossary import GlossaryError
-    from hymt_cli.gguf_convert import GGUFError
-    from hymt_cli.memory import MemoryFileError
-    from hymt_cli.memory_io import MemoryImportError
-    from hymt_cli.models import ModelNotFound
-    from hymt_cli.project import ConfigError
-    from hymt_cli.quantize import QuantizeError
-
     if _is_click_error(exc):
         return _click_error(exc)
-    usage = (ConfigError, GlossaryError, ModelNotFound, MemoryFileError)
-    if isinstance(exc, usage):
-        return _one_line(str(exc), exc, debug, EXIT_USAGE)
-    if isinstance(exc, (QuantizeError, GGUFError, MemoryImportError, EngineError,
-                        StdoutError)):
-        return _one_line(str(exc), exc, debug, EXIT_FAILED)
+    if isinstance(exc, HymtError):
+        return _one_line(exc, debug)
     # a bug: one line, the traceback only with --debug
     return _failure(f"unexpected {type(exc).__name__}: {exc}", exc, debug)
 
 
-def _one_line(message: str, exc: BaseException, debug: bool, code: int) -> int:
+def _one_line(exc: HymtError, debug: bool) -> int:
+    message = str(exc)
     Printer.line(f"Error: {message.splitlines()[0] if message else type(exc).__name__}")
+    if exc.hint:
+        Printer.line(f"  hint: {exc.hint}")
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
-    return code
+    return exc.exit_code
 
 
 def _is_click_error(exc: Exception) -> bool:
@@ -607,13 +594,6 @@ def _failure(message: str, exc: BaseException, debug: bool) -> int:
     else:
         Printer.line("  hint: rerun with --debug for details")
     return EXIT_FAILED
-
-
-def _usage(message: str, hint: str) -> int:
-    Printer.line(f"Error: {message}")
-    if hint:
-        Printer.line(f"  hint: {hint}")
-    return EXIT_USAGE
 
 
 def main() -> None:

@@ -20,7 +20,8 @@ from hymt_cli.documents import DEFAULT_FRONT_MATTER_KEYS, SegmentOptions
 from hymt_cli.fileio import MAX_FILE_SIZE, parse_size
 from hymt_cli.languages import Language, UnknownLanguage, resolve
 from hymt_cli.memory import DEFAULT_RELATIVE_PATH, ENV_VAR
-from hymt_cli.run import RunConfig, UsageError
+from hymt_cli.errors import UsageError
+from hymt_cli.run import RunConfig
 
 log = logging.getLogger(__name__)
 

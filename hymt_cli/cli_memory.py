@@ -17,7 +17,7 @@ import typer
 
 from hymt_cli.cli_config import load_project, memory_path
 from hymt_cli.memory import MemoryStats, TranslationMemory
-from hymt_cli.run import UsageError
+from hymt_cli.errors import UsageError
 
 log = logging.getLogger(__name__)
 

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from hymt_cli.documents import SUFFIXES
+from hymt_cli.errors import FailedError
 from hymt_cli.languages import LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -55,12 +56,12 @@ _BOMS = (
 _LANG_SUFFIXES = frozenset("." + code.lower() for code in LANGUAGES)
 
 
-class InputError(Exception):
+class InputError(FailedError):
     """One input cannot be used; `str()` is the problem, `hint` what to try."""
 
     def __init__(self, path: str, problem: str, hint: str = "") -> None:
-        super().__init__(problem)
-        self.path, self.problem, self.hint = path, problem, hint
+        super().__init__(problem, hint)
+        self.path, self.problem = path, problem
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from hymt_cli.errors import FailedError
+
 logger = logging.getLogger(__name__)
 
 ARCH = "hunyuan-dense"
@@ -29,7 +31,7 @@ ROPE_CONTEXT = 256 * 1024
 """Context llama.cpp's converter records for NTK alpha 1000 (the config says 32k)."""
 
 
-class GGUFError(RuntimeError):
+class GGUFError(FailedError, RuntimeError):
     """A conversion or quantisation that cannot be done here."""
 
 

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hymt_cli.document import TAG_RE, Segment
+from hymt_cli.errors import UsageError
 from hymt_cli.languages import Language, UnknownLanguage, resolve
 
 log = logging.getLogger(__name__)
 
 
-class GlossaryError(ValueError):
+class GlossaryError(UsageError, ValueError):
     """A glossary file that cannot be read; the message names file and line."""
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from types import TracebackType
 
 from hymt_cli.engines.base import Request
+from hymt_cli.errors import UsageError
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ _HEADER = b"SQLite format 3\x00"
 _FRESH_START = "move it away or pass --no-memory to run without it"
 
 
-class MemoryFileError(Exception):
+class MemoryFileError(UsageError):
     """The memory file cannot be used; the one-line message names it and a way out."""
 
 

@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from hymt_cli.errors import FailedError
 from hymt_cli.languages import UnknownLanguage, resolve
 from hymt_cli.memory import Entry, TranslationMemory, imported_entry
 
@@ -45,7 +46,7 @@ _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ud800-\udfff\ufffe\uff
 _TMX_TIME = "%Y%m%dT%H%M%SZ"
 
 
-class MemoryImportError(ValueError):
+class MemoryImportError(FailedError, ValueError):
     """An exchange file that cannot be imported; the message names file and line."""
 
 

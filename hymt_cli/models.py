@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from hymt_cli.errors import UsageError
+
 ALIASES: dict[str, str] = {
     "1.8b": "tencent/HY-MT1.5-1.8B",
     "7b": "tencent/HY-MT1.5-7B",
@@ -24,7 +26,7 @@ ALIASES: dict[str, str] = {
 DEFAULT_MODEL = "1.8b"
 
 
-class ModelNotFound(LookupError):
+class ModelNotFound(UsageError, LookupError):
     """The model is neither a local directory nor in the local Hugging Face cache."""
 
 

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hymt_cli.errors import UsageError
+
 CONFIG_NAME = "hymt.toml"
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError, ValueError):
     """A configuration file that cannot be used; the message names the file."""
 
 

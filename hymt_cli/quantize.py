@@ -29,6 +29,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from hymt_cli.errors import FailedError
+
 logger = logging.getLogger(__name__)
 
 SUPPORTED_BITS = (2, 3, 4, 8)
@@ -59,7 +61,7 @@ _GPTQMODEL_ENV = {
 }
 
 
-class QuantizeError(RuntimeError):
+class QuantizeError(FailedError, RuntimeError):
     """Quantisation cannot start or failed; the message is one line."""
 
 

@@ -43,6 +43,7 @@ from hymt_cli.fileio import (
     read_source,
     read_stream,
 )
+from hymt_cli.errors import FailedError, UsageError
 from hymt_cli.glossary import GlossaryError, load_all
 from hymt_cli.languages import Language
 from hymt_cli.memory import MemoryReadOnlyError, TranslationMemory
@@ -58,15 +59,7 @@ NO_MEMORY_ENGINES = frozenset({"identity"})
 """Engines whose answers are never looked up in nor written to the memory."""
 
 
-class UsageError(Exception):
-    """The command line itself is wrong (exit code 2); `hint` is what to try."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.hint = hint
-
-
-class EngineError(Exception):
+class EngineError(FailedError):
     """The engine could not be started."""
 
 
