@@ -30,11 +30,9 @@ from hymt_cli.documents import DEFAULT_FRONT_MATTER_KEYS, SegmentOptions, with_d
 from hymt_cli.errors import EXIT_FAILED, EXIT_OK, FailedError, HymtError, UsageError
 from hymt_cli.fileio import STDIN, InputError, Source
 from hymt_cli.languages import LANGUAGES
-from hymt_cli.run import (
-    check_options,
-    load_document,
-    translate_inputs,
-)
+from hymt_cli.outcome import Mode
+from hymt_cli.plan import check_options, load_document
+from hymt_cli.run import translate_inputs
 
 log = logging.getLogger(__name__)
 
@@ -315,7 +313,7 @@ def translate(
         extra = {"threads": threads, "max_new_tokens": max_new_tokens,
                  "no_memory": no_memory, "prune": prune,
                  "allow_outside": allow_outside,
-                 "mode": "check" if check else "dry-run" if dry_run else "translate"}
+                 "mode": Mode.CHECK if check else Mode.DRY_RUN if dry_run else Mode.TRANSLATE}
         config = cli_config.build(flags, cli_config.load_project(config_file), extra)
         if json_out and STDIN in config.paths:
             raise UsageError("--json cannot be combined with '-' (stdout is the "

@@ -21,7 +21,8 @@ from hymt_cli.fileio import MAX_FILE_SIZE, parse_size
 from hymt_cli.languages import Language, UnknownLanguage, resolve
 from hymt_cli.memory import DEFAULT_RELATIVE_PATH, ENV_VAR
 from hymt_cli.errors import UsageError
-from hymt_cli.run import RunConfig
+from hymt_cli.outcome import Mode
+from hymt_cli.plan import RunConfig
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def build(
         memory=memory_path(flags.get("memory"), proj, extra.get("no_memory", False)),
         exclude=tuple(values["exclude"]),
         root=proj.root,
-        mode=extra.get("mode", "translate"),
+        mode=extra.get("mode", Mode.TRANSLATE),
         prune=bool(extra.get("prune", False)),
         out_root=out_root(flags, proj, bool(extra.get("allow_outside", False))),
         max_file_size=max_file_size(values["max_file_size"]),

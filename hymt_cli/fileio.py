@@ -288,17 +288,23 @@ def walk(root: Path) -> Iterator[Path]:
     Symbolic links to directories are not followed; files that are not regular
     (FIFOs, devices) are skipped with a warning.
     """
+    for path in walk_files(root):
+        if path.name.startswith(".") or not is_document(path):
+            continue
+        if is_previous_output(path):
+            log.debug("skipping %s: named like an earlier output", path)
+            continue
+        if _regular(path):
+            yield path
+
+
+def walk_files(root: Path) -> Iterator[Path]:
+    """Every file under directory `root`, sorted, outside hidden and skipped
+    folders (`SKIPPED_DIRS`); symbolic links to directories are not followed."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not _skipped_dir(d))
         for filename in sorted(filenames):
-            path = Path(dirpath, filename)
-            if filename.startswith(".") or not is_document(path):
-                continue
-            if is_previous_output(path):
-                log.debug("skipping %s: named like an earlier output", path)
-                continue
-            if _regular(path):
-                yield path
+            yield Path(dirpath, filename)
 
 
 def _regular(path: Path) -> bool:

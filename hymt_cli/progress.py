@@ -15,12 +15,12 @@ import traceback
 from typing import IO, Any
 
 from hymt_cli.fileio import InputError, display_name
-from hymt_cli.run import Outcome, Summary
+from hymt_cli.outcome import Mode, Outcome, Status, Summary
 
 PLAIN_EVERY_S = 10.0
 """How often plain progress prints a line while the engine works."""
 
-VERBS = {"stdout": "translated", "planned": "would translate"}
+VERBS = {Status.STDOUT: "translated", Status.PLANNED: "would translate"}
 
 
 class Lines:
@@ -187,10 +187,10 @@ def describe(outcome: Outcome) -> str:
     where = (display_name(outcome.output) if outcome.output
              else f"{display_name(outcome.name)} to stdout")
     verb = VERBS.get(outcome.status, outcome.status)
-    if outcome.status == "planned":
+    if outcome.status == Status.PLANNED:
         return (f"{verb} {where}: {outcome.pending} of {report.segments} segments "
                 f"not in memory (~{outcome.tokens} tokens)")
-    if outcome.status in ("current", "stale", "missing"):
+    if outcome.status in (Status.CURRENT, Status.STALE, Status.MISSING):
         extra = f", {outcome.pending} not in memory" if outcome.pending else ""
         return f"{outcome.status} {where} ({report.segments} segments{extra})"
     return (f"{verb} {where} ({report.segments} segments, {report.translated} "
@@ -207,7 +207,7 @@ def totals(summary: Summary) -> dict[str, Any]:
         "segments": sum(r.segments for r in reports),
         "translated": sum(r.translated for r in reports),
         "sent": sum(r.segments - r.from_memory for r in reports)
-        if summary.mode == "translate" else 0,
+        if summary.mode == Mode.TRANSLATE else 0,
         "from_memory": sum(r.from_memory for r in reports),
         "pending": sum(o.pending for o in summary.outcomes),
         "tokens": sum(o.tokens for o in summary.outcomes),
@@ -229,7 +229,7 @@ def summary_table(summary: Summary) -> Any:
     rows = [("segments", "segments"), ("from_memory", "segments from memory"),
             ("repairs", "repairs"), ("fallbacks", "fallbacks"),
             ("glossary_misses", "glossary misses"), ("pruned", "outputs pruned")]
-    if summary.mode == "translate":
+    if summary.mode == Mode.TRANSLATE:
         rows.insert(1, ("sent", "segments sent to the engine"))
     else:
         rows.insert(1, ("pending", "segments not in memory"))

@@ -1,239 +1,60 @@
-"""Translate a set of inputs: discover, read, segment, translate, write.
+"""Run a plan: open the engine and the memory, translate (or check, or count) every
+job, write each output, prune.
 
-`translate_inputs` is what `hymt translate` calls. It checks every input and
-output path before any engine work, segments each input once for all targets,
-isolates failures per file and reports each outcome to a `Watcher` as soon as it
-is known. `--check` and `--dry-run` go through the same planning and render from
-the translation memory alone (see `hymt_cli.run_modes`).
+`translate_inputs` is what `hymt translate` calls. It plans (`plan`), then starts
+the engine only when some input needs it; its model loads lazily, on the first
+segment the memory cannot answer. `--check` and `--dry-run` never call the
+engine: they run the pipeline with a stand-in that carries the real engine's
+fingerprint and token counter, so memory keys are the same, and answers come
+from the memory alone (read-only). A segment the memory lacks makes a `--check`
+output stale; rendering what the memory holds and comparing it with the file on
+disk makes the check exact. Failures stay with their file.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
 from hymt_cli import engines
-from hymt_cli.document import Document
-from hymt_cli.documents import (
-    FORMATS,
-    SegmentOptions,
-    format_for_path,
-    segment,
-    sniff_format,
-    with_dialect,
-)
-from hymt_cli.fileio import (
-    MAX_FILE_SIZE,
-    Decoded,
-    InputError,
-    Source,
-    check_encoding,
-    check_pattern,
-    decode,
-    discover,
-    excluded,
-    naming_input,
-    output_path,
-    read_source,
-    read_stream,
-)
+from hymt_cli.engines.base import Engine, Request
 from hymt_cli.errors import FailedError, UsageError
+from hymt_cli.fileio import InputError, write_atomic
 from hymt_cli.glossary import GlossaryError, load_all
-from hymt_cli.languages import Language
-from hymt_cli.memory import MemoryReadOnlyError, TranslationMemory
+from hymt_cli.memory import Entry, MemoryReadOnlyError, TranslationMemory
 from hymt_cli.models import ModelNotFound
-from hymt_cli.pipeline import Job, Report, Settings
+from hymt_cli.outcome import Mode, Outcome, Status, Summary, Watcher
+from hymt_cli.pipeline import Job, Report, Settings, translate
+from hymt_cli.plan import (
+    NO_MEMORY_ENGINES,
+    Loaded,
+    Planned,
+    Reporter,
+    RunConfig,
+    check_config,
+    load_all_inputs,
+    plan,
+)
+from hymt_cli.prune import prune
 
 log = logging.getLogger(__name__)
 
-MODES = ("translate", "check", "dry-run")
-"""What a run does: translate and write, compare outputs with memory, or count."""
-
-NO_MEMORY_ENGINES = frozenset({"identity"})
-"""Engines whose answers are never looked up in nor written to the memory."""
+DEFAULT_BATCH = 16
 
 
 class EngineError(FailedError):
     """The engine could not be started."""
 
 
-@dataclass(frozen=True, slots=True)
-class RunConfig:
-    """Everything one `hymt translate` run needs, merged once and frozen."""
-
-    paths: tuple[str, ...]
-    """Path arguments: files, directories, globs or `-`."""
-    targets: tuple[Language, ...]
-    """Target languages; each input gets one output per target."""
-    source: Language | None = None
-    engine: str = "hf"
-    out: str | None = None
-    """Output path pattern; None means beside the source."""
-    format: str | None = None
-    """Forced format (md, html, txt); None means by suffix, or sniffed on stdin."""
-    encoding: str | None = None
-    """Forced input encoding; None means UTF-8 or what a BOM says."""
-    options: SegmentOptions = field(default_factory=SegmentOptions)
-    dialect: str = "auto"
-    """Markdown dialect name, or `auto`: detected per file from its project."""
-    batch_size: int | None = None
-    """Segments per engine call; None: the engine's own batch size (or 16)."""
-    engine_options: tuple[tuple[str, Any], ...] = ()
-    """Typed options for the engine factory, e.g. (("model", "dir"), ("threads", 1))."""
-    glossaries: tuple[str, ...] = ()
-    """Glossary files (.tsv, .csv, .json) whose terms are enforced."""
-    strict_glossary: bool = False
-    """A glossary miss fails the document (not written)."""
-    context_tokens: int = 128
-    max_segment_tokens: int = 256
-    memory: Path | None = None
-    """The translation memory file; None: no memory."""
-    exclude: tuple[str, ...] = ()
-    """Patterns of sources to leave out, relative to `root`."""
-    root: Path | None = None
-    """The project folder (the configuration file's); None: the working directory."""
-    mode: str = "translate"
-    """translate, check or dry-run (see MODES)."""
-    prune: bool = False
-    """Delete outputs whose source is gone (listed first; dry-run only lists)."""
-    out_root: Path | None = None
-    """Outputs must lie inside this folder (the project's, when `out` comes from
-    the project file and --allow-outside is not given); None: anywhere."""
-    max_file_size: int = MAX_FILE_SIZE
-    """Inputs larger than this many bytes fail (see `fileio.read_source`)."""
-
-    @property
-    def target(self) -> Language:
-        """The first target language."""
-        return self.targets[0]
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What happened to one input for one target."""
-
-    name: str
-    """The input as messages name it."""
-    status: str
-    """wrote, unchanged, stdout, failed; current, stale, missing (--check);
-    planned (--dry-run)."""
-    output: str = ""
-    """Where the translation goes (empty for stdout and failures)."""
-    report: Report | None = None
-    error: InputError | None = None
-    """Why it failed (status failed)."""
-    cause: BaseException | None = None
-    """The exception behind an unexpected failure, for `--debug`."""
-    target: str = ""
-    """The target language code ('' when the input failed before that)."""
-    pending: int = 0
-    """Segments not in the memory (--dry-run, --check)."""
-    tokens: int = 0
-    """Approximate source tokens of the pending segments."""
-
-
-@dataclass(slots=True)
-class Summary:
-    """The outcomes of a run, in the order they happened."""
-
-    outcomes: list[Outcome] = field(default_factory=list)
-    elapsed: float = 0.0
-    """Seconds the run took."""
-    pruned: list[str] = field(default_factory=list)
-    """Outputs deleted (or, in a dry run, that would be) by --prune."""
-    mode: str = "translate"
-
-    @property
-    def failed(self) -> int:
-        """How many outcomes are failures (stale or missing ones in --check)."""
-        bad = {"failed", "stale", "missing"}
-        return sum(o.status in bad for o in self.outcomes)
-
-    def counts(self) -> Counter[str]:
-        """Outcomes per status."""
-        return Counter(o.status for o in self.outcomes)
-
-
-class Watcher(Protocol):
-    """Receives a run's progress (see `hymt_cli.progress`)."""
-
-    def start(self, files: int, segments: int) -> None:
-        """The run knows its work: outputs to make and segments in them."""
-
-    def advance(self, segments: int, tokens: int) -> None:
-        """The engine answered `segments` segments of about `tokens` tokens."""
-
-    def outcome(self, outcome: Outcome) -> None:
-        """One output is done (or failed)."""
-
-    def note(self, text: str) -> None:
-        """A line worth showing (e.g. an output pruned)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Planned:
-    """An input with its target and output path (None for stdout)."""
-
-    source: Source
-    target: Language
-    output: Path | None
-
-
-@dataclass(frozen=True, slots=True)
-class Loaded:
-    """One input read and segmented, with one job per target."""
-
-    decoded: Decoded
-    jobs: tuple[tuple[Job, Planned], ...]
-
-
-def check_config(config: RunConfig) -> None:
-    """Raise `UsageError` for an unknown engine, format, encoding or pattern."""
-    if config.engine not in engines.engine_names():
-        known = ", ".join(engines.engine_names())
-        raise UsageError(f"unknown engine {config.engine!r} (known: {known})")
-    check_options(config.format, config.encoding)
-    if config.out is not None:
-        try:
-            check_pattern(config.out)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-    if not config.targets:
-        raise UsageError("no target language: pass --to or set targets in hymt.toml")
-    if config.mode not in MODES:
-        raise UsageError(f"unknown mode {config.mode!r}")
-    if "-" in config.paths and (len(config.targets) > 1 or config.mode != "translate"):
-        raise UsageError("'-' (standard input) takes one --to and no --check/--dry-run")
-    for name in ("batch_size", "context_tokens", "max_segment_tokens"):
-        value = getattr(config, name)
-        if value is not None and value < (1 if name == "batch_size" else 0):
-            raise UsageError(f"--{name.replace('_', '-')} is out of range: {value}")
-
-
-def check_options(format_name: str | None, encoding: str | None) -> None:
-    """Raise `UsageError` for an unknown format or encoding."""
-    if format_name is not None and format_name not in FORMATS:
-        known = ", ".join(FORMATS)
-        raise UsageError(f"unknown format {format_name!r} (known: {known})")
-    if encoding is not None:
-        try:
-            check_encoding(encoding)
-        except LookupError:
-            raise UsageError(f"unknown encoding {encoding!r}") from None
-
-
 def translate_inputs(
     config: RunConfig, stdin: BinaryIO, stdout: BinaryIO, watcher: Watcher
 ) -> Summary:
     """Run `config` (translate, check or dry-run); raises `UsageError`/`EngineError`."""
-    from hymt_cli import run_modes
-
     began = time.monotonic()
     check_config(config)
     glossary_settings = pipeline_settings(config)
@@ -251,11 +72,10 @@ def translate_inputs(
     if engine is not None or config.prune:
         with open_memory(config, watcher, create=engine is not None) as memory:
             if engine is not None:
-                settings = run_modes.settings_for(glossary_settings, config, engine,
-                                                  memory)
-                run_modes.run(config, loaded, engine, settings, stdout, report, watcher)
+                settings = settings_for(glossary_settings, config, engine, memory)
+                run_jobs(config, loaded, engine, settings, stdout, report, watcher)
             if config.prune:
-                summary.pruned = run_modes.prune(config, planned, memory, watcher)
+                summary.pruned = prune(config, planned, memory, watcher)
     summary.elapsed = time.monotonic() - began
     return summary
 
@@ -287,12 +107,12 @@ def open_memory(
     if path is None or config.engine in NO_MEMORY_ENGINES:
         yield None
         return
-    if (config.mode != "translate" or not create) and not path.is_file():
+    if (config.mode != Mode.TRANSLATE or not create) and not path.is_file():
         log.info("no memory at %s: every segment counts as new", path)
         yield None
         return
     note = watcher.note if watcher is not None else log.warning
-    memory = _open_for_run(path, config.mode != "translate", note)
+    memory = _open_for_run(path, config.mode != Mode.TRANSLATE, note)
     try:
         yield memory
     finally:
@@ -320,171 +140,6 @@ def _open_for_run(
     return memory
 
 
-def plan(config: RunConfig, report: Any) -> list[Planned]:
-    """Discover the inputs and their outputs; refuse clashes before any work."""
-    found = discover(list(config.paths), any_suffix=config.format is not None)
-    root = config.root or Path.cwd()
-    sources = [s for s in found if isinstance(s, Source)
-               and not (s.path and excluded(s.path, config.exclude, root))]
-    if sum(s.path is None for s in sources) > 1:
-        raise UsageError("'-' (standard input) may be given only once")
-    for error in found:
-        if isinstance(error, InputError):
-            report(Outcome(error.path, "failed", error=error))
-    if not sources:
-        raise UsageError("no inputs found")
-    planned = [Planned(s, t, _output(s, t, config)) for s in sources
-               for t in config.targets]
-    _refuse_bad_pattern(planned, config.out_root)
-    planned = _drop_own_outputs(planned)
-    return _refuse_clashes(planned, report)
-
-
-def _output(source: Source, target: Language, config: RunConfig) -> Path | None:
-    if source.path is None:
-        return None
-    return output_path(source, target.code, config.out)
-
-
-def _refuse_bad_pattern(planned: list[Planned], out_root: Path | None) -> None:
-    """`UsageError` for a pattern that maps a found input onto itself, or (with
-    `out_root`) an output outside that folder; no input could be written then."""
-    root = out_root.resolve() if out_root is not None else None
-    for item in planned:
-        path, output = item.source.path, item.output
-        if path is None or output is None:
-            continue
-        if item.source.walked and output.resolve() == path.resolve():
-            raise UsageError(f"{item.source.name}: output {output} is itself",
-                             "choose another --out pattern; sources are never "
-                             "overwritten")
-        if root is not None and not output.resolve().is_relative_to(root):
-            raise UsageError(
-                f"output {output} of {item.source.name} leaves the project folder "
-                f"{out_root}", "an out pattern in a project file must stay inside "
-                "it: pass --allow-outside, or give --out on the command line")
-
-
-def _drop_own_outputs(planned: list[Planned]) -> list[Planned]:
-    """Drop walked inputs that this very run writes (e.g. `docs/{lang}/...`)."""
-    outputs = {p.output.resolve() for p in planned if p.output is not None}
-    kept = []
-    for item in planned:
-        path = item.source.path
-        if item.source.walked and path is not None and path.resolve() in outputs:
-            log.debug("skipping %s: it is an output of this run", path)
-            continue
-        kept.append(item)
-    return kept
-
-
-def _refuse_clashes(planned: list[Planned], report: Any) -> list[Planned]:
-    """Report and drop outputs that are an input or another input's output."""
-    inputs = {p.source.path.resolve(): p for p in planned if p.source.path}
-    writers: dict[Path, list[Planned]] = {}
-    for item in planned:
-        if item.output is not None:
-            writers.setdefault(item.output.resolve(), []).append(item)
-    kept = []
-    for item in planned:
-        if problem := _clash(item, inputs, writers):
-            hint = "choose another --out pattern; sources are never overwritten"
-            error = InputError(item.source.name, problem, hint)
-            report(Outcome(item.source.name, "failed", error=error,
-                           target=item.target.code))
-        else:
-            kept.append(item)
-    return kept
-
-
-def _clash(
-    item: Planned, inputs: dict[Path, Planned], writers: dict[Path, list[Planned]]
-) -> str:
-    if item.output is None:
-        return ""
-    key = item.output.resolve()
-    if key in inputs:
-        other = inputs[key]
-        same = other.source == item.source
-        whose = "itself" if same else f"input {other.source.name}"
-        return f"output {item.output} is {whose}"
-    others = [p for p in writers[key] if p is not item]
-    if others:
-        return f"output {item.output} is also the output of {others[0].source.name}"
-    return ""
-
-
-def load_all_inputs(
-    planned: list[Planned], config: RunConfig, stdin: BinaryIO, report: Any
-) -> list[Loaded]:
-    """Read and segment each input once, with a job for each of its targets."""
-    by_source: dict[Source, list[Planned]] = {}
-    for item in planned:
-        by_source.setdefault(item.source, []).append(item)
-    loaded = []
-    for source, items in by_source.items():
-        if (one := _load(source, items, config, stdin, report)) is not None:
-            loaded.append(one)
-    return loaded
-
-
-def _load(
-    source: Source, items: list[Planned], config: RunConfig, stdin: BinaryIO,
-    report: Any,
-) -> Loaded | None:
-    """Read and segment one input; report and return None when it fails."""
-    name = source.name
-    try:
-        options = _dialect_options(config, source)
-        with naming_input(name):
-            decoded, document = load_document(
-                source, config.format, config.encoding, options, stdin,
-                config.max_file_size,
-            )
-    except InputError as error:
-        report(Outcome(name, "failed", error=error))
-        return None
-    except Exception as exc:  # an adapter bug must not stop the other files
-        log.debug("segmenting %s failed", name, exc_info=True)
-        error = InputError(name, f"cannot parse: {exc}")
-        report(Outcome(name, "failed", error=error, cause=exc))
-        return None
-    jobs = tuple((Job(name, document, i.target, config.source), i) for i in items)
-    return Loaded(decoded, jobs)
-
-
-def _dialect_options(config: RunConfig, source: Source) -> SegmentOptions:
-    """The segmenting options of one input, its Markdown dialect resolved."""
-    try:
-        return with_dialect(config.options, config.dialect, source.path, config.root)[0]
-    except ValueError as exc:  # an unreadable mkdocs.yml, say
-        raise InputError(source.name, str(exc)) from None
-
-
-def load_document(
-    source: Source,
-    format_name: str | None,
-    encoding: str | None,
-    options: SegmentOptions,
-    stdin: BinaryIO,
-    max_size: int = MAX_FILE_SIZE,
-) -> tuple[Decoded, Document]:
-    """Read, decode and segment one input (a file, or stdin when `path` is None);
-    inputs over `max_size` bytes fail."""
-    if source.path is None:
-        decoded = decode(source.name, read_stream(source.name, stdin, max_size),
-                         encoding)
-        format_name = format_name or sniff_format(decoded.text)
-    else:
-        decoded = read_source(source, encoding, max_size)
-        format_name = format_name or format_for_path(source.path)
-    if format_name is None:
-        raise InputError(
-            source.name, "unknown document type", "pass --format md, html or txt"
-        )
-    return decoded, segment(decoded.text, format_name, options)
-
-
 def start_engine(name: str, options: dict[str, Any]) -> engines.Engine:
     """Build engine `name`; it loads its model lazily, on the first batch."""
     try:
@@ -493,3 +148,242 @@ def start_engine(name: str, options: dict[str, Any]) -> engines.Engine:
         raise
     except Exception as exc:
         raise EngineError(f"cannot start engine {name!r}: {exc}") from exc
+
+
+def settings_for(
+    base: Settings, config: RunConfig, engine: Engine, memory: TranslationMemory | None
+) -> Settings:
+    """The run's pipeline settings: batch size (auto: the engine's) and memory."""
+    batch = config.batch_size or getattr(engine, "batch_size", None) or DEFAULT_BATCH
+    if memory is not None and config.mode != Mode.TRANSLATE:
+        memory = _ReadOnlyMemory(memory)  # type: ignore[assignment]
+    return replace(base, batch_size=int(batch), memory=memory)
+
+
+def run_jobs(
+    config: RunConfig,
+    loaded: list[Loaded],
+    engine: Engine,
+    settings: Settings,
+    stdout: BinaryIO,
+    report: Reporter,
+    watcher: Watcher,
+) -> None:
+    """Translate, check or count every job of `loaded`, reporting each outcome."""
+    pairs = [(job, item, one) for one in loaded for job, item in one.jobs]
+    total = sum(len(job.document.segments()) for job, _, _ in pairs)
+    watcher.start(len(pairs), total)
+    if config.mode == Mode.TRANSLATE:
+        observed = _Observed(engine, watcher)
+        results = _translate_all([job for job, _, _ in pairs], observed, settings)
+        for (job, item, one), result in zip(pairs, results):
+            report(_finish(job, one, item, result, stdout, config.strict_glossary,
+                           settings.memory))
+        return
+    free = config.engine in NO_MEMORY_ENGINES  # cheap: run it instead of memory
+    stand_in: Engine = engine if free else _StandIn(engine)
+    for job, item, one in pairs:
+        report(_examine(job, one, item, stand_in, settings, config.mode))
+
+
+# -- translating -------------------------------------------------------------------
+
+Result = tuple[str, Report] | BaseException
+
+
+def _translate_all(
+    jobs: list[Job], engine: Engine, settings: Settings
+) -> Iterator[Result]:
+    """Each job's text and report, in order, as soon as it is done; documents share
+    engine batches. If the engine fails, the documents not yet finished are
+    retried one at a time, so an exception stays with the document that caused it."""
+    done = 0
+    try:
+        for _, text, report in translate(jobs, engine, settings):
+            done += 1
+            yield text, report
+    except Exception:
+        log.debug("a shared batch failed; retrying documents one by one", exc_info=True)
+    for job in jobs[done:]:
+        yield _translate_alone(job, engine, settings)
+
+
+def _translate_alone(job: Job, engine: Engine, settings: Settings) -> Result:
+    try:
+        _, text, report = next(translate([job], engine, settings))
+    except Exception as exc:
+        log.debug("translating %s failed", job.name, exc_info=True)
+        return exc
+    return text, report
+
+
+def _finish(
+    job: Job, loaded: Loaded, item: Planned, result: Result, stdout: BinaryIO,
+    strict: bool, memory: TranslationMemory | None = None,
+) -> Outcome:
+    """Encode and write one translated document, recording it in `memory` (for
+    --prune); failures stay with this file."""
+    code = job.target.code
+    if isinstance(result, BaseException):
+        error = InputError(job.name, f"translation failed: {result}")
+        return Outcome(job.name, Status.FAILED, error=error, cause=result, target=code)
+    text, report = result
+    try:
+        if strict and report.glossary_misses:
+            raise _strict_error(job, report)
+        data = encode(job, loaded, text)
+        if item.output is None:
+            stdout.write(data)
+            stdout.flush()
+            return Outcome(job.name, Status.STDOUT, report=report, target=code)
+        status = _write(job.name, item.output, data)
+        if memory is not None and item.source.path is not None:
+            memory.record_output(item.output, item.source.path, code, data)
+        return Outcome(job.name, status, str(item.output), report, target=code)
+    except InputError as error:
+        return Outcome(job.name, Status.FAILED, str(item.output or ""), report, error,
+                       target=code)
+
+
+def _strict_error(job: Job, report: Report) -> InputError:
+    misses = report.glossary_misses
+    return InputError(
+        job.name,
+        f"{len(misses)} glossary term(s) not used in {job.target.code} "
+        f"(first: {misses[0]}); not written",
+        "fix the glossary or the source, or drop --strict-glossary",
+    )
+
+
+def encode(job: Job, loaded: Loaded, text: str) -> bytes:
+    """The bytes of a translated document, in its source's encoding."""
+    decoded = loaded.decoded
+    try:
+        return decoded.encode(text)
+    except UnicodeEncodeError as exc:
+        if job.document.format == "html":
+            return decoded.encode(text, "xmlcharrefreplace")
+        raise InputError(
+            job.name,
+            f"the translation has characters {decoded.encoding} cannot encode "
+            f"(first: {exc.object[exc.start]!r})",
+            "convert the source to UTF-8 first",
+        ) from exc
+
+
+def _write(name: str, output: Path, data: bytes) -> str:
+    try:
+        return Status.WROTE if write_atomic(output, data) else Status.UNCHANGED
+    except OSError as exc:
+        raise InputError(name, f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+# -- checking and counting -----------------------------------------------------------
+
+
+def _examine(
+    job: Job, loaded: Loaded, item: Planned, engine: Engine, settings: Settings,
+    mode: str,
+) -> Outcome:
+    """Render `job` from memory alone: its --check status, or its --dry-run counts."""
+    assert item.output is not None
+    code, output = job.target.code, str(item.output)
+    asked = getattr(engine, "asked", None)
+    if asked is not None:
+        asked.clear()
+    _, text, report = next(translate([job], engine, settings))
+    pending = len(asked or ())
+    tokens = sum(asked or ())
+    if mode == Mode.DRY_RUN:
+        return Outcome(job.name, Status.PLANNED, output, report, target=code,
+                       pending=pending, tokens=tokens)
+    if pending:
+        status = Status.STALE if item.output.exists() else Status.MISSING
+    else:
+        status = _compare(job, loaded, item.output, text)
+    return Outcome(job.name, status, output, report, target=code, pending=pending)
+
+
+def _compare(job: Job, loaded: Loaded, output: Path, text: str) -> str:
+    """current when the file holds exactly the rendering, else stale or missing."""
+    try:
+        data = encode(job, loaded, text)
+    except InputError:
+        return Status.STALE
+    try:
+        return Status.CURRENT if output.read_bytes() == data else Status.STALE
+    except FileNotFoundError:
+        return Status.MISSING
+    except OSError:
+        return Status.STALE
+
+
+class _StandIn:
+    """The real engine's identity (fingerprint, tokenizer) without its model.
+
+    Asked to translate, it notes each request's token count and answers with the
+    source text, so the rest of the document still renders.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.name = engine.name
+        self.fingerprint: str = getattr(engine, "fingerprint", engine.name)
+        self.count = getattr(engine, "count_tokens", approximate_tokens)
+        if hasattr(engine, "count_tokens"):
+            self.count_tokens = self.count
+        self.asked: list[int] = []
+        """Token counts of the requests asked since the last `clear()`."""
+
+    def translate_batch(self, requests: Sequence[Request]) -> list[str]:
+        """Note what would have to be translated; answer with the source text."""
+        if all(r.attempt == 0 for r in requests):
+            self.asked.extend(self.count(r.text) for r in requests)
+        return [r.text for r in requests]
+
+
+def approximate_tokens(text: str) -> int:
+    """A tokenizer-free estimate: about one token per 4 characters (or CJK char)."""
+    wide = sum(1 for ch in text if ord(ch) > 0x2E80)
+    return wide + (len(text) - wide + 3) // 4
+
+
+class _ReadOnlyMemory:
+    """A memory that answers lookups and ignores stores (--check, --dry-run)."""
+
+    def __init__(self, memory: TranslationMemory) -> None:
+        self._memory = memory
+
+    def lookup(self, keys: Sequence[str]) -> dict[str, str]:
+        """Delegate to the real memory."""
+        return self._memory.lookup(keys)
+
+    def lookup_imported(
+        self, target_lang: str, texts: Sequence[str], source_lang: str | None = None
+    ) -> dict[str, str]:
+        """Delegate to the real memory."""
+        return self._memory.lookup_imported(target_lang, texts, source_lang)
+
+    def store(self, entries: Sequence[Entry]) -> None:
+        """Store nothing."""
+
+
+class _Observed:
+    """An engine that tells the watcher about every batch it answers."""
+
+    def __init__(self, engine: Engine, watcher: Watcher) -> None:
+        self._engine, self._watcher = engine, watcher
+        self.name = engine.name
+        self._count = getattr(engine, "count_tokens", approximate_tokens)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def translate_batch(self, requests: Sequence[Request]) -> list[str]:
+        """Translate through the real engine, then report the batch."""
+        answers = self._engine.translate_batch(requests)
+        tokens = sum(approximate_tokens(r.text) for r in requests)
+        self._watcher.advance(len(requests), tokens)
+        return answers
+
+
+# -- pruning -------------------------------------------------------------------------
