@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -40,7 +41,14 @@ from hymt_cli.documents.md_anchors import (
 )
 from hymt_cli.documents.md_blocks import JSX, TITLE_OPEN
 from hymt_cli.documents.md_html import html_block, jsx_block
-from hymt_cli.documents.md_parser import ANCHOR, BOM, make_parser, parser_for, render_html
+from hymt_cli.documents.md_parser import (
+    ANCHOR,
+    BOM,
+    make_parser,
+    parse_chunks,
+    parser_for,
+    render_html,
+)
 from hymt_cli.documents.md_protect import gap_patterns
 
 __all__ = ["NAME", "SUFFIXES", "EXTRACTORS", "KINDS", "segment", "segment_markdown",
@@ -269,7 +277,8 @@ def segment_markdown(
     doc = locate(text, options.dialect)
     found: list[Segment] = []
     headings: list[Heading] = []
-    for token, kind in classify(parser_for(options.dialect).parse(doc.norm)):
+    chunks = parse_chunks(parser_for(options.dialect), doc.norm)
+    for token, kind in classify(itertools.chain.from_iterable(chunks)):
         if kind in ctx.kinds:
             new = EXTRACTORS[kind](ctx, doc, token, kind, options)
             found.extend(new)
@@ -291,7 +300,7 @@ def _heading(token: Token, segments: list[Segment]) -> Heading:
     return Heading(own.id if own else None, heading_text(own, token.content), explicit)
 
 
-def classify(tokens: list[Token]) -> Iterable[tuple[Token, str]]:
+def classify(tokens: Iterable[Token]) -> Iterable[tuple[Token, str]]:
     """Each front-matter and inline token with the kind of block it belongs to."""
     containers: list[str] = []
     previous = title_kind = ""

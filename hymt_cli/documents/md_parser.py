@@ -4,6 +4,10 @@ Segmentation and structure validation both use `make_parser()`. The parser is
 instrumented so every inline token records where it lies in its block's inline
 content (`token.meta["range"]`, in content indices) and every inline token records
 where its content lies in the source (`token.meta["cmap"]`, see `md_lines`).
+
+`parse_chunks` parses a long document a run of top-level blocks at a time, so the
+tokens (dozens of objects per line) of only one run are alive at once: memory per
+document stays bounded by the chunk, not the file.
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.parser_inline import ParserInline
+from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
@@ -54,6 +60,27 @@ _DIALECT_ANCHORS = {
 """Trailing heading ids a dialect adds: kept as skeleton, never translated."""
 _SEQUENTIAL_RULES = frozenset({"emphasis", "strikethrough"})
 
+CHUNK_CHARS = 200_000
+"""Documents longer than this are parsed in runs of top-level blocks of about
+this many characters (see `parse_chunks`)."""
+
+_SCAN = "hymt_scan"
+"""Key in the parse environment of the running `_Scan`, during the first pass."""
+_SKIPPED_CORE = frozenset({"normalize", "block", "footnote_tail"})
+"""Core rules `parse_chunks` does not run: input is normalised by `locate`, the
+block pass is its own, and footnote definitions stay where they are written
+(`footnote_tail` would move them behind the last chunk's tokens)."""
+
+
+@dataclass(slots=True)
+class _Scan:
+    """The first pass over a long document: where top-level blocks end."""
+
+    depth: int = 0
+    """Nesting of `tokenize` calls (1: the document's top level)."""
+    ends: list[int] = field(default_factory=list)
+    """Lines where a top-level block ended and a blank line follows."""
+
 
 def make_parser(dialect: Dialect = COMMONMARK) -> MarkdownIt:
     """A fresh, instrumented parser: CommonMark + GFM tables/strikethrough + plug-ins,
@@ -85,11 +112,19 @@ def _warn_too_deep(md: MarkdownIt) -> None:
 
     def checked(state: Any, start: int, end: int) -> None:
         line = state.skipEmptyLines(start)
+        scan = state.env.get(_SCAN)
         if state.level >= md.options.maxNesting and line < end \
-                and state.sCount[line] >= state.blkIndent:
+                and state.sCount[line] >= state.blkIndent and scan is None:
             log.warning("line %d: nested deeper than %d levels, left untranslated",
                         line + 1, md.options.maxNesting)
-        tokenize(state, start, end)
+        if scan is None:
+            tokenize(state, start, end)
+            return
+        scan.depth += 1
+        try:
+            tokenize(state, start, end)
+        finally:
+            scan.depth -= 1
 
     md.block.tokenize = checked  # type: ignore[method-assign]
 
@@ -99,6 +134,52 @@ def parser_for(dialect: Dialect = COMMONMARK) -> MarkdownIt:
     """One `make_parser(dialect)` per dialect and process (parsers keep no
     per-document state)."""
     return make_parser(dialect)
+
+
+def parse_chunks(
+    md: MarkdownIt, src: str, env: EnvType | None = None
+) -> Iterator[list[Token]]:
+    """The tokens of normalised `src`, as `md.parse` makes them, one run of
+    top-level blocks at a time (one run for a short document).
+
+    A long document is first scanned without keeping tokens: that finds the runs'
+    limits (block ends followed by a blank line, so no run changes how a block
+    ends) and fills `env` with every reference definition, so links resolve in
+    runs before their definition. Footnote definitions are not moved to the end.
+    """
+    env = {} if env is None else env
+    if not src:
+        return
+    state = StateBlock(src, md, env, [])
+    for start, end in _runs(md, src, env, state):
+        state.tokens = []
+        md.block.tokenize(state, start, end)
+        core = StateCore(src, md, env)
+        core.tokens = state.tokens
+        for rule in md.core.ruler.__rules__:
+            if rule.enabled and rule.name not in _SKIPPED_CORE:
+                rule.fn(core)
+        yield core.tokens
+
+
+def _runs(
+    md: MarkdownIt, src: str, env: EnvType, state: StateBlock
+) -> list[tuple[int, int]]:
+    """Line ranges of runs of top-level blocks of about `CHUNK_CHARS` characters."""
+    if len(src) <= CHUNK_CHARS:
+        return [(0, state.lineMax)]
+    scan = _Scan()
+    env[_SCAN] = scan
+    try:
+        md.block.tokenize(StateBlock(src, md, env, []), 0, state.lineMax)
+    finally:
+        del env[_SCAN]
+    runs, first = [], 0
+    for end in scan.ends:
+        if state.bMarks[end] - state.bMarks[first] >= CHUNK_CHARS:
+            runs.append((first, end))
+            first = end
+    return [*runs, (first, state.lineMax)]
 
 
 def shared_parser() -> MarkdownIt:
@@ -237,8 +318,15 @@ def _tracked_block(fn: Callable[..., bool]) -> Callable[..., bool]:
     def rule(state: Any, start: int, end: int, silent: bool) -> bool:
         count = len(state.tokens)
         ok = fn(state, start, end, silent)
-        if ok and not silent:
+        if not ok or silent:
+            return ok
+        scan = state.env.get(_SCAN)
+        if scan is None:
             annotate(state, state.tokens[count:])
+        elif scan.depth == 1:  # a top-level block: keep where it ends, not its tokens
+            if state.line < state.lineMax and state.isEmpty(state.line):
+                scan.ends.append(state.line)
+            del state.tokens[:]
         return ok
 
     return rule
