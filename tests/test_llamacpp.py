@@ -25,7 +25,7 @@ from hymt_cli.engines.base import Request  # noqa: E402
 from hymt_cli.engines.hf import HFEngine  # noqa: E402
 from hymt_cli.engines.llamacpp import LlamaCppEngine  # noqa: E402
 from hymt_cli.engines.llamacpp_decode import Sampling  # noqa: E402
-from hymt_cli.engines.llamacpp_model import resolve_gguf  # noqa: E402
+from hymt_cli.models import resolve_gguf  # noqa: E402
 from hymt_cli.gguf_convert import GGUFError, quantize_gguf, rope_freq_base  # noqa: E402
 from hymt_cli.languages import LANGUAGES  # noqa: E402
 from hymt_cli.models import ModelNotFound  # noqa: E402

@@ -18,12 +18,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from hymt_cli.engines.base import DEFAULT_MAX_NEW_TOKENS, Request, answer_budget
-from hymt_cli.engines.llamacpp_model import (
-    DEFAULT_GGUF_MODEL,
-    header_digest,
-    physical_cores,
-    resolve_gguf,
-)
+from hymt_cli.engines.llamacpp_model import header_digest, physical_cores
+from hymt_cli.models import DEFAULT_GGUF_MODEL, resolve_gguf
 from hymt_cli.prompts import (
     Composer,
     build_prompt,
