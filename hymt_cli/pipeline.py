@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from hymt_cli.document import TAG_RE, Document, Segment
-from hymt_cli.engines.base import Engine, Request
+from hymt_cli.engines.base import DEFAULT_BATCH_SIZE, Engine, Request
 from hymt_cli.glossary import Glossary, misses, searchable_text
 from hymt_cli.languages import Language
 from hymt_cli.memory import TranslationMemory, request_entry, request_key
@@ -50,7 +50,7 @@ class Job:
 class Settings:
     """How the pipeline feeds the engine."""
 
-    batch_size: int = 16
+    batch_size: int = DEFAULT_BATCH_SIZE
     """Segments per engine call."""
     context_tokens: int = 128
     """Budget of preceding source text given as context (0: none)."""
@@ -155,8 +155,8 @@ class _Run:
         self.queue: list[_Unit] = []
         self.order: list[int] = []
         self.added = 0
-        self.count_tokens = getattr(engine, "count_tokens", _approximate_tokens)
-        self.fingerprint: str = getattr(engine, "fingerprint", engine.name)
+        self.count_tokens = engine.count_tokens
+        self.fingerprint = engine.fingerprint
 
     def add(self, job: Job) -> None:
         """Queue every segment of `job`."""
@@ -351,12 +351,6 @@ def _tail(text: str, budget: int, count: Callable[[str], int]) -> str:
         else:
             lo = mid + 1
     return " ".join(words[lo:])
-
-
-def _approximate_tokens(text: str) -> int:
-    """A tokenizer-free estimate: about one token per 4 characters (or CJK char)."""
-    wide = sum(1 for ch in text if ord(ch) > 0x2E80)
-    return wide + (len(text) - wide + 3) // 4
 
 
 def _ask(engine: Engine, requests: list[Request]) -> list[str]:

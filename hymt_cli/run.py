@@ -43,11 +43,11 @@ from hymt_cli.fileio import (
     read_source,
     read_stream,
 )
+from hymt_cli.engines.base import DEFAULT_BATCH_SIZE
 from hymt_cli.errors import FailedError, UsageError
 from hymt_cli.glossary import GlossaryError, load_all
 from hymt_cli.languages import Language
 from hymt_cli.memory import MemoryReadOnlyError, TranslationMemory
-from hymt_cli.models import ModelNotFound
 from hymt_cli.pipeline import Job, Report, Settings
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class RunConfig:
     dialect: str = "auto"
     """Markdown dialect name, or `auto`: detected per file from its project."""
     batch_size: int | None = None
-    """Segments per engine call; None: the engine's own batch size (or 16)."""
+    """Segments per engine call; None: the engine's own batch size."""
     engine_options: tuple[tuple[str, Any], ...] = ()
     """Typed options for the engine factory, e.g. (("model", "dir"), ("threads", 1))."""
     glossaries: tuple[str, ...] = ()
@@ -267,7 +267,7 @@ def pipeline_settings(config: RunConfig) -> Settings:
     except GlossaryError as exc:
         raise UsageError(str(exc)) from None
     return Settings(
-        batch_size=config.batch_size or 16,
+        batch_size=config.batch_size or DEFAULT_BATCH_SIZE,
         context_tokens=config.context_tokens,
         glossary=glossary,
         max_segment_tokens=config.max_segment_tokens,
@@ -489,7 +489,7 @@ def start_engine(name: str, options: dict[str, Any]) -> engines.Engine:
     """Build engine `name`; it loads its model lazily, on the first batch."""
     try:
         return engines.create(name, **options)
-    except ModelNotFound:
+    except UsageError:  # a model not found, an option the engine cannot use
         raise
     except Exception as exc:
         raise EngineError(f"cannot start engine {name!r}: {exc}") from exc

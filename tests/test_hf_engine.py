@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ pytest.importorskip("transformers")
 
 from hymt_cli.engines.base import Request  # noqa: E402
 from hymt_cli.engines.hf import HFEngine  # noqa: E402
+from hymt_cli.engines.options import HFOptions  # noqa: E402
 from hymt_cli.engines.hf_generate import Sampling, generate  # noqa: E402
 from hymt_cli.engines.hf_loading import TURN_END_TOKEN, stop_token_ids  # noqa: E402
 from hymt_cli.languages import LANGUAGES  # noqa: E402
@@ -30,7 +32,7 @@ REQUESTS = [Request(t, ZH if i % 3 == 0 else DE) for i, t in enumerate(TEXTS)]
 
 def _engine(spec: str, **options: int) -> HFEngine:
     # One thread: the box is shared and oversubscribed OpenMP threads crawl.
-    return HFEngine(spec, device="cpu", dtype="float32", threads=1, **options)
+    return HFEngine(HFOptions(spec, device="cpu", dtype="float32", threads=1, **options))
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +81,7 @@ def test_missing_model_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty"))
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     with pytest.raises(ModelNotFound) as caught:
-        HFEngine("7b")
+        HFEngine(HFOptions("7b"))
     message = str(caught.value)
     assert "\n" not in message
     assert "'tencent/HY-MT1.5-7B'" in message
@@ -100,11 +102,11 @@ def test_prompt_fed_is_the_chat_template_of_build_prompt(
 ) -> None:
     fed: list[list[int]] = []
 
-    def capture(prompts: list[list[int]], _requests: object) -> list[list[int]]:
+    def capture(prompts: list[list[int]], *_: object) -> list[list[int]]:
         fed.extend(prompts)
         return [[] for _ in prompts]
 
-    monkeypatch.setattr(engine, "_generate", capture)
+    monkeypatch.setattr(engine, "generate", capture)
     engine.translate_batch(REQUESTS)
     expected = [
         engine.tokenizer.apply_chat_template(

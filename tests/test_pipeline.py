@@ -8,7 +8,7 @@ import pytest
 
 from hymt_cli.document import Document, SegmentBuilder
 from hymt_cli.engines import create, engine_names
-from hymt_cli.engines.base import Request
+from hymt_cli.engines.base import EngineBase, Request
 from hymt_cli.languages import resolve
 from hymt_cli.pipeline import Job, Settings, translate, translate_document
 
@@ -26,7 +26,7 @@ def _doc(*texts: str, lang: bool = False) -> Document:
     return Document(tuple(pieces), "html")
 
 
-class Recording:
+class Recording(EngineBase):
     """Answers by a script and records the batches it was given."""
 
     name = "recording"
