@@ -258,6 +258,26 @@ def test_top_k_one_sampling_is_greedy(engine: HFEngine) -> None:
     assert sampled == _generate(engine, prompts, [6, 6, 6])
 
 
+def test_a_retry_samples_with_a_seed_from_the_attempt(
+    engine: HFEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[Sampling | None, list[list[int]]]] = []
+    real = engine.generate
+
+    def spy(prompts: list[list[int]], budgets: list[int], sampling=None):
+        outputs = real(prompts, budgets, sampling)
+        calls.append((sampling, outputs))
+        return outputs
+
+    monkeypatch.setattr(engine, "generate", spy)
+    first = engine.translate_batch(REQUESTS[:3])
+    retry = [replace(r, attempt=1) for r in REQUESTS[:3]]
+    assert engine.translate_batch(retry) == engine.translate_batch(retry)
+    assert [s for s, _ in calls] == [None, Sampling(seed=1), Sampling(seed=1)]
+    assert calls[0][1] != calls[1][1] and calls[1][1] == calls[2][1]
+    assert len(first) == 3
+
+
 def test_import_engines_does_not_import_torch() -> None:
     code = (
         "import sys, json, hymt_cli.engines as e; "

@@ -208,6 +208,29 @@ def test_sampling_is_seeded(tiny_gguf_pair: tuple[Path, Path]) -> None:  # noqa:
     assert greedy.generate(prompts, [8] * 3, top_1) == top1
 
 
+def test_a_retry_samples_with_a_seed_from_the_attempt(
+    pair: tuple[HFEngine, LlamaCppEngine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, llama = pair
+    calls: list[tuple[Sampling | None, list[list[int]]]] = []
+    real = llama.generate
+
+    def spy(prompts: list[list[int]], budgets: list[int], sampling=None):
+        outputs = real(prompts, budgets, sampling)
+        calls.append((sampling, outputs))
+        return outputs
+
+    monkeypatch.setattr(llama, "generate", spy)
+    llama.translate_batch(REQUESTS[:3])
+    retry = [replace(r, attempt=1) for r in REQUESTS[:3]]
+    assert llama.translate_batch(retry) == llama.translate_batch(retry)
+    assert [s for s, _ in calls] == [None, Sampling(seed=1), Sampling(seed=1)]
+    assert calls[0][1] != calls[1][1] and calls[1][1] == calls[2][1]
+
+
+TAG_RE = re.compile(r"</?\w+>")
+
+
 def _doc(*texts: str) -> Document:
     """An HTML-like document: each text as `<b>left <i>middle</i> right</b>`."""
     pieces: list = []

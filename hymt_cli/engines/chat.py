@@ -2,7 +2,9 @@
 
 `ChatEngine.translate_batch` passes blank segments through, builds each prompt
 (`prompts.build_prompt`, wrapped by the subclass's `encode`), orders prompts by
-length so similar ones share a batch, generates, and decodes the answers.
+length so similar ones share a batch, generates, and decodes the answers. A retry
+(`Request.attempt` > 0) decodes with HY-MT's sampling and a seed fixed by the
+attempt, so it can change a rejected greedy answer and is still reproducible.
 Subclasses supply `load`, `encode`, `budget`, `generate` and `decode_text`; none
 of these assumes local weights (an HTTP engine encodes to text, say).
 """
@@ -32,7 +34,10 @@ class ChatEngine(EngineBase):
         self.max_new_tokens = options.max_new_tokens
 
     def sampling_for(self, attempt: int) -> Sampling | None:
-        """Decoding for an attempt: greedy, or HY-MT's sampling when configured."""
+        """Decoding for an attempt: as configured at first, HY-MT's sampling with
+        a seed derived from the attempt on retries (reproducible, yet different)."""
+        if attempt > 0:
+            return Sampling(seed=(self.seed or 0) + attempt)
         return Sampling(seed=self.seed) if self.sampling_on else None
 
     def prompt_text(self, request: Request) -> str:
