@@ -20,7 +20,7 @@ from hymt_cli.languages import Language
 from hymt_cli.memory import TranslationMemory, request_entry, request_key
 from hymt_cli.prompts import TEMPLATE_VERSION
 from hymt_cli.splitting import split_text
-from hymt_cli.validate import plain_runs, repair, strip_tags
+from hymt_cli.validate import clean_answer, plain_runs, repair, strip_tags
 
 log = logging.getLogger(__name__)
 
@@ -375,7 +375,8 @@ def _fallback(unit: _Unit, engine: Engine) -> str:
     for i, answer in zip(wanted, answers):
         run = runs[i][1]
         lead, trail = run[: len(run) - len(run.lstrip())], run[len(run.rstrip()) :]
-        pieces[i] = lead + (strip_tags(answer).strip() or run.strip()) + trail
+        text = strip_tags(clean_answer(answer, tagged=False)).strip()
+        pieces[i] = lead + (text or run.strip()) + trail
     return "".join(pieces)
 
 

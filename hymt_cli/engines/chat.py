@@ -2,7 +2,8 @@
 
 `ChatEngine.translate_batch` passes blank segments through, builds each prompt
 (`prompts.build_prompt`, wrapped by the subclass's `encode`), orders prompts by
-length so similar ones share a batch, generates, and decodes the answers. A retry
+length so similar ones share a batch, generates, and decodes the raw answers
+(the pipeline cleans them with `validate.clean_answer`). A retry
 (`Request.attempt` > 0) decodes with HY-MT's sampling and a seed fixed by the
 attempt, so it can change a rejected greedy answer and is still reproducible.
 Subclasses supply `load`, `encode`, `budget`, `generate` and `decode_text`; none
@@ -16,7 +17,7 @@ from typing import Any
 
 from hymt_cli.engines.base import EngineBase, Request, Sampling
 from hymt_cli.engines.options import ChatOptions
-from hymt_cli.prompts import Composer, build_prompt, is_tagged, parse_answer
+from hymt_cli.prompts import Composer, build_prompt
 
 TURN_END_TOKEN = "<｜hy_place▁holder▁no▁2｜>"
 """The 1.8B's assistant turn end; its eos is another token."""
@@ -64,8 +65,8 @@ class ChatEngine(EngineBase):
         return results
 
     def decode(self, output: Any, request: Request) -> str:
-        """The cleaned translation from one generated output."""
-        return parse_answer(self.decode_text(output), tagged=is_tagged(request.text))
+        """The raw answer to `request` from one generated output."""
+        return self.decode_text(output)
 
     def load(self) -> None:
         """Get ready to generate (load weights, open a connection); idempotent."""
