@@ -63,10 +63,11 @@ def worker(args: argparse.Namespace) -> dict:
     import torch
 
     from hymt_cli.engines.hf import HFEngine
+    from hymt_cli.engines.options import HFOptions
 
-    engine = HFEngine(args.worker, device=args.device, dtype=args.dtype,
+    engine = HFEngine(HFOptions(args.worker, device=args.device, dtype=args.dtype,
                       batch_size=args.batch_size, threads=args.threads,
-                      max_new_tokens=args.new_tokens)
+                      max_new_tokens=args.new_tokens))
     work = requests(args.requests)
     engine.translate_batch(work[: args.batch_size])  # warm-up: load, first kernels
     if args.device == "cuda":

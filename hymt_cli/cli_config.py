@@ -20,6 +20,7 @@ from hymt_cli.documents import DEFAULT_FRONT_MATTER_KEYS, SegmentOptions
 from hymt_cli.fileio import MAX_FILE_SIZE, parse_size
 from hymt_cli.languages import Language, UnknownLanguage, resolve
 from hymt_cli.memory import DEFAULT_RELATIVE_PATH, ENV_VAR
+from hymt_cli.models import is_gguf_spec
 from hymt_cli.errors import UsageError
 from hymt_cli.outcome import Mode
 from hymt_cli.plan import RunConfig
@@ -198,8 +199,6 @@ def batch_size(value: int | str | None) -> int | None:
 
 def default_engine(model: str | None) -> str:
     """`llamacpp` for a GGUF model (a `.gguf` file, a `-gguf` alias), else `hf`."""
-    from hymt_cli.engines.llamacpp_model import is_gguf_spec
-
     return "llamacpp" if model and is_gguf_spec(model) else "hf"
 
 

@@ -1,4 +1,7 @@
-"""`--model` resolution: aliases, local directories, and the offline Hugging Face cache.
+"""`--model` resolution: aliases, local directories, GGUF files, the offline hub cache.
+
+The one place models are looked up, before any engine work: engines depend on
+this module, never the reverse.
 
 Nothing here touches the network: hub ids are looked up in the local cache only
 (`local_files_only=True`), so a missing model fails fast with a hint instead of a
@@ -25,6 +28,15 @@ ALIASES: dict[str, str] = {
 
 DEFAULT_MODEL = "1.8b"
 
+GGUF_ALIASES: dict[str, str] = {
+    "1.8b-gguf": "tencent/HY-MT1.5-1.8B-GGUF",
+    "7b-gguf": "tencent/HY-MT1.5-7B-GGUF",
+}
+"""Short names for Tencent's GGUF repos."""
+DEFAULT_GGUF_MODEL = "1.8b-gguf"
+DEFAULT_GGUF_FILE = "Q4_K_M"
+"""Picked when a repo or directory holds several GGUF files and none is named."""
+
 
 class ModelNotFound(UsageError, LookupError):
     """The model is neither a local directory nor in the local Hugging Face cache."""
@@ -40,6 +52,18 @@ class ResolvedModel:
     """A directory holding config.json, tokenizer and weights."""
     repo_id: str | None = None
     """The hub id when it came from the cache; None for a local directory."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedGGUF:
+    """Where a `--model` value for the llamacpp engine points."""
+
+    spec: str
+    """What the user typed."""
+    path: Path
+    """The GGUF file."""
+    repo_id: str | None = None
+    """The hub repo when it came from the cache; None for local files."""
 
 
 def hub_cache_dir() -> Path:
@@ -84,7 +108,15 @@ def _missing(repo_id: str, cache: Path) -> ModelNotFound:
     )
 
 
-def _from_cache(repo_id: str, cache: Path) -> Path:
+def _missing_gguf(repo_id: str, cache: Path) -> ModelNotFound:
+    return ModelNotFound(
+        f"GGUF model {repo_id!r} is not in the Hugging Face cache {cache}; on a "
+        f"machine with hub access run `hf download {repo_id} --include "
+        f"'*{DEFAULT_GGUF_FILE}*'` and copy the cache here, pass --model "
+        "/path/to/file.gguf, or point HF_HOME / HF_HUB_CACHE at the cache")
+
+
+def _from_cache(repo_id: str, cache: Path, gguf: bool = False) -> Path:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
@@ -93,13 +125,12 @@ def _from_cache(repo_id: str, cache: Path) -> Path:
             snapshot_download(repo_id, cache_dir=cache, local_files_only=True)
         )
     except (LocalEntryNotFoundError, FileNotFoundError, ValueError):
-        raise _missing(repo_id, cache) from None
+        missing = _missing_gguf if gguf else _missing
+        raise missing(repo_id, cache) from None
 
 
 def resolve_model(spec: str = DEFAULT_MODEL) -> ResolvedModel:
     """Turn an alias, a directory or a hub id into a local model directory."""
-    from hymt_cli.engines.llamacpp_model import is_gguf_spec
-
     if is_gguf_spec(spec):
         raise ModelNotFound(f"{spec} is a GGUF model: use --engine llamacpp")
     local = _local_dir(spec)
@@ -111,3 +142,50 @@ def resolve_model(spec: str = DEFAULT_MODEL) -> ResolvedModel:
     if not (path / "config.json").is_file():
         raise _missing(repo_id, cache)
     return ResolvedModel(spec, path, repo_id)
+
+
+def is_gguf_spec(spec: str) -> bool:
+    """Whether `spec` names a GGUF model: a .gguf path, a GGUF alias or repo id."""
+    value = spec.strip()
+    return (value.lower().endswith(".gguf") or value.lower() in GGUF_ALIASES
+            or value.upper().endswith("-GGUF"))
+
+
+def pick_gguf_file(files: list[Path], choice: str | None, where: str) -> Path:
+    """The file named `choice` (full name or a part such as `Q8_0`, any case), or
+    the Q4_K_M file, or the only file."""
+    if not files:
+        raise ModelNotFound(f"{where} holds no .gguf files")
+    wanted = choice or DEFAULT_GGUF_FILE
+    exact = [f for f in files if f.name == wanted]
+    matches = exact or [f for f in files if wanted.lower() in f.name.lower()]
+    if len(matches) == 1:
+        return matches[0]
+    if choice is None and len(files) == 1:
+        return files[0]
+    names = ", ".join(sorted(f.name for f in files))
+    problem = "several files match" if matches else "no file matches"
+    raise ModelNotFound(f"{problem} {wanted!r} in {where} (files: {names}); "
+                        "pass gguf_file (--gguf-file) with one of them")
+
+
+def _gguf_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir()
+                  if p.suffix.lower() == ".gguf" and p.is_file())
+
+
+def resolve_gguf(spec: str = DEFAULT_GGUF_MODEL, gguf_file: str | None = None
+                 ) -> ResolvedGGUF:
+    """A GGUF file from a path, a directory, an alias or a cached hub repo."""
+    value = spec.strip()
+    path = Path(value).expanduser()
+    if path.is_file():
+        return ResolvedGGUF(spec, path)
+    if path.is_dir():
+        return ResolvedGGUF(spec, pick_gguf_file(_gguf_files(path), gguf_file, value))
+    if value.lower().endswith(".gguf") or value.startswith((".", "/", "~")):
+        raise ModelNotFound(f"GGUF file {value!r} does not exist")
+    repo_id = GGUF_ALIASES.get(value.lower(), value)
+    snapshot = _from_cache(repo_id, hub_cache_dir(), gguf=True)
+    file = pick_gguf_file(_gguf_files(snapshot), gguf_file, repo_id)
+    return ResolvedGGUF(spec, file, repo_id)

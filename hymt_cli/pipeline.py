@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from hymt_cli.document import TAG_RE, Document, Segment
-from hymt_cli.engines.base import Engine, Request
+from hymt_cli.engines.base import DEFAULT_BATCH_SIZE, Engine, Request
 from hymt_cli.glossary import Glossary, misses, searchable_text
 from hymt_cli.languages import Language
 from hymt_cli.memory import TranslationMemory, request_entry, request_key
 from hymt_cli.prompts import TEMPLATE_VERSION
 from hymt_cli.splitting import split_text
-from hymt_cli.validate import plain_runs, repair, strip_tags
+from hymt_cli.validate import clean_answer, plain_runs, repair, strip_tags
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class Job:
 class Settings:
     """How the pipeline feeds the engine."""
 
-    batch_size: int = 16
+    batch_size: int = DEFAULT_BATCH_SIZE
     """Segments per engine call."""
     context_tokens: int = 128
     """Budget of preceding source text given as context (0: none)."""
@@ -155,8 +155,8 @@ class _Run:
         self.queue: list[_Unit] = []
         self.order: list[int] = []
         self.added = 0
-        self.count_tokens = getattr(engine, "count_tokens", _approximate_tokens)
-        self.fingerprint: str = getattr(engine, "fingerprint", engine.name)
+        self.count_tokens = engine.count_tokens
+        self.fingerprint = engine.fingerprint
 
     def add(self, job: Job) -> None:
         """Queue every segment of `job`."""
@@ -353,12 +353,6 @@ def _tail(text: str, budget: int, count: Callable[[str], int]) -> str:
     return " ".join(words[lo:])
 
 
-def _approximate_tokens(text: str) -> int:
-    """A tokenizer-free estimate: about one token per 4 characters (or CJK char)."""
-    wide = sum(1 for ch in text if ord(ch) > 0x2E80)
-    return wide + (len(text) - wide + 3) // 4
-
-
 def _ask(engine: Engine, requests: list[Request]) -> list[str]:
     answers = engine.translate_batch(requests)
     if len(answers) != len(requests):
@@ -381,7 +375,8 @@ def _fallback(unit: _Unit, engine: Engine) -> str:
     for i, answer in zip(wanted, answers):
         run = runs[i][1]
         lead, trail = run[: len(run) - len(run.lstrip())], run[len(run.rstrip()) :]
-        pieces[i] = lead + (strip_tags(answer).strip() or run.strip()) + trail
+        text = strip_tags(clean_answer(answer, tagged=False)).strip()
+        pieces[i] = lead + (text or run.strip()) + trail
     return "".join(pieces)
 
 

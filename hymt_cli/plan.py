@@ -73,7 +73,7 @@ class RunConfig:
     dialect: str = "auto"
     """Markdown dialect name, or `auto`: detected per file from its project."""
     batch_size: int | None = None
-    """Segments per engine call; None: the engine's own batch size (or 16)."""
+    """Segments per engine call; None: the engine's own batch size."""
     engine_options: tuple[tuple[str, Any], ...] = ()
     """Typed options for the engine factory, e.g. (("model", "dir"), ("threads", 1))."""
     glossaries: tuple[str, ...] = ()

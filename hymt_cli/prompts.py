@@ -1,7 +1,8 @@
-"""HY-MT1.5 prompt text: the official templates, our compositions, answer cleanup.
+"""HY-MT1.5 prompt text: the official templates and our compositions.
 
 Everything here is pure string work: no tokenizer, no model. The chat wrapping
-(special tokens, generation prompt) is left to the tokenizer's own chat template.
+(special tokens, generation prompt) is left to the tokenizer's own chat template;
+answers are cleaned in one place, `validate.clean_answer`.
 
 Template choice, following Tencent's README:
 
@@ -18,9 +19,9 @@ matching official template. Pass another `Composer` to `build_prompt` to change 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
+from hymt_cli.document import TAG_RE
 from hymt_cli.engines.base import Request
 from hymt_cli.languages import Language, detect
 
@@ -62,7 +63,6 @@ CONTEXT_BLOCK = "{context}\n参考上面的信息，注意不需要翻译上文�
 Composer = Callable[[Request], str]
 """Builds the user-turn text for one request."""
 
-TAG_RE = re.compile(r"</?s\d+>")
 
 
 def is_tagged(text: str) -> bool:
@@ -169,40 +169,3 @@ def choose_composer(choice: str, small_low_bit: bool) -> Composer:
 def build_prompt(request: Request, compose: Composer = compose_default) -> str:
     """The user-turn text for `request` (no chat markup)."""
     return compose(request)
-
-
-_FENCE_RE = re.compile(r"\A```[\w+-]*[ \t]*\n(.*?)\n?```\Z", re.DOTALL)
-_PREFIX_RE = re.compile(
-    r"\A(?:translation|translated text|译文|翻译|翻译结果)\s*[:：]\s*",
-    re.IGNORECASE,
-)
-_SOURCE_ECHO_RE = re.compile(r"\A<source>.*?</source>\s*(?=\S)", re.DOTALL)
-_SOURCE_ONLY_RE = re.compile(r"\A<source>(.*)</source>\Z", re.DOTALL)
-_TARGET_RE = re.compile(r"<target>(.*?)(?:</target>|\Z)", re.DOTALL)
-_WRAPPED_TARGET_RE = re.compile(r"\A<target>(.*)</target>\Z", re.DOTALL)
-
-
-def _unfence(text: str) -> str:
-    match = _FENCE_RE.match(text)
-    return match.group(1).strip() if match else text
-
-
-def _unwrap_tagged(text: str) -> str:
-    """Cleanup for answers to FORMATTED prompts, which ask for `<target>…</target>`."""
-    text = _SOURCE_ECHO_RE.sub("", text)
-    match = _TARGET_RE.search(text)
-    if match:
-        return match.group(1).strip()
-    only_source = _SOURCE_ONLY_RE.match(text)
-    return only_source.group(1).strip() if only_source else text
-
-
-def parse_answer(raw: str, tagged: bool) -> str:
-    """The translation inside a model answer: wrappers, fences, prefixes removed."""
-    text = _unfence(raw.strip())
-    text = _PREFIX_RE.sub("", text, count=1).strip()
-    text = _unfence(text)
-    if tagged:
-        return _unwrap_tagged(text)
-    match = _WRAPPED_TARGET_RE.match(text)
-    return match.group(1).strip() if match else text

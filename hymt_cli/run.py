@@ -22,12 +22,17 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from hymt_cli import engines
-from hymt_cli.engines.base import Engine, Request
+from hymt_cli.engines.base import (
+    DEFAULT_BATCH_SIZE,
+    Engine,
+    EngineBase,
+    Request,
+    approximate_tokens,
+)
 from hymt_cli.errors import FailedError, UsageError
 from hymt_cli.fileio import InputError, write_atomic
 from hymt_cli.glossary import GlossaryError, load_all
 from hymt_cli.memory import Entry, MemoryReadOnlyError, TranslationMemory
-from hymt_cli.models import ModelNotFound
 from hymt_cli.outcome import Mode, Outcome, Status, Summary, Watcher
 from hymt_cli.pipeline import Job, Report, Settings, translate
 from hymt_cli.plan import (
@@ -43,9 +48,6 @@ from hymt_cli.plan import (
 from hymt_cli.prune import prune
 
 log = logging.getLogger(__name__)
-
-DEFAULT_BATCH = 16
-
 
 class EngineError(FailedError):
     """The engine could not be started."""
@@ -87,7 +89,7 @@ def pipeline_settings(config: RunConfig) -> Settings:
     except GlossaryError as exc:
         raise UsageError(str(exc)) from None
     return Settings(
-        batch_size=config.batch_size or 16,
+        batch_size=config.batch_size or DEFAULT_BATCH_SIZE,
         context_tokens=config.context_tokens,
         glossary=glossary,
         max_segment_tokens=config.max_segment_tokens,
@@ -144,7 +146,7 @@ def start_engine(name: str, options: dict[str, Any]) -> engines.Engine:
     """Build engine `name`; it loads its model lazily, on the first batch."""
     try:
         return engines.create(name, **options)
-    except ModelNotFound:
+    except UsageError:  # a model not found, an option the engine cannot use
         raise
     except Exception as exc:
         raise EngineError(f"cannot start engine {name!r}: {exc}") from exc
@@ -153,8 +155,11 @@ def start_engine(name: str, options: dict[str, Any]) -> engines.Engine:
 def settings_for(
     base: Settings, config: RunConfig, engine: Engine, memory: TranslationMemory | None
 ) -> Settings:
-    """The run's pipeline settings: batch size (auto: the engine's) and memory."""
-    batch = config.batch_size or getattr(engine, "batch_size", None) or DEFAULT_BATCH
+    """The run's pipeline settings: batch size (auto: the engine's) and memory.
+    --check and --dry-run never call the engine, so they never ask it to size
+    batches (the hf engine would import torch for that)."""
+    own = engine.batch_size if config.mode == Mode.TRANSLATE else DEFAULT_BATCH_SIZE
+    batch = config.batch_size or own
     if memory is not None and config.mode != Mode.TRANSLATE:
         memory = _ReadOnlyMemory(memory)  # type: ignore[assignment]
     return replace(base, batch_size=int(batch), memory=memory)
@@ -181,9 +186,10 @@ def run_jobs(
                            settings.memory))
         return
     free = config.engine in NO_MEMORY_ENGINES  # cheap: run it instead of memory
-    stand_in: Engine = engine if free else _StandIn(engine)
+    stand_in = _StandIn(engine)
     for job, item, one in pairs:
-        report(_examine(job, one, item, stand_in, settings, config.mode))
+        report(_examine(job, one, item, engine if free else stand_in, stand_in.asked,
+                        settings, config.mode))
 
 
 # -- translating -------------------------------------------------------------------
@@ -282,18 +288,16 @@ def _write(name: str, output: Path, data: bytes) -> str:
 
 
 def _examine(
-    job: Job, loaded: Loaded, item: Planned, engine: Engine, settings: Settings,
-    mode: str,
+    job: Job, loaded: Loaded, item: Planned, engine: Engine, asked: list[int],
+    settings: Settings, mode: Mode,
 ) -> Outcome:
-    """Render `job` from memory alone: its --check status, or its --dry-run counts."""
+    """Render `job` from memory alone: its --check status, or its --dry-run counts
+    (`asked`: token counts the stand-in `engine` notes; empty for a free engine)."""
     assert item.output is not None
     code, output = job.target.code, str(item.output)
-    asked = getattr(engine, "asked", None)
-    if asked is not None:
-        asked.clear()
+    asked.clear()
     _, text, report = next(translate([job], engine, settings))
-    pending = len(asked or ())
-    tokens = sum(asked or ())
+    pending, tokens = len(asked), sum(asked)
     if mode == Mode.DRY_RUN:
         return Outcome(job.name, Status.PLANNED, output, report, target=code,
                        pending=pending, tokens=tokens)
@@ -318,7 +322,30 @@ def _compare(job: Job, loaded: Loaded, output: Path, text: str) -> str:
         return Status.STALE
 
 
-class _StandIn:
+class _Delegate(EngineBase):
+    """An engine that answers for `engine` with its identity: name, fingerprint,
+    token counts and batch size are the real engine's."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.name = engine.name
+
+    @property
+    def fingerprint(self) -> str:
+        """The real engine's fingerprint (memory keys stay the same)."""
+        return self.engine.fingerprint
+
+    @property
+    def batch_size(self) -> int:  # type: ignore[override]
+        """The real engine's batch size."""
+        return self.engine.batch_size
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens as the real engine counts them."""
+        return self.engine.count_tokens(text)
+
+
+class _StandIn(_Delegate):
     """The real engine's identity (fingerprint, tokenizer) without its model.
 
     Asked to translate, it notes each request's token count and answers with the
@@ -326,25 +353,15 @@ class _StandIn:
     """
 
     def __init__(self, engine: Engine) -> None:
-        self.name = engine.name
-        self.fingerprint: str = getattr(engine, "fingerprint", engine.name)
-        self.count = getattr(engine, "count_tokens", approximate_tokens)
-        if hasattr(engine, "count_tokens"):
-            self.count_tokens = self.count
+        super().__init__(engine)
         self.asked: list[int] = []
         """Token counts of the requests asked since the last `clear()`."""
 
     def translate_batch(self, requests: Sequence[Request]) -> list[str]:
         """Note what would have to be translated; answer with the source text."""
         if all(r.attempt == 0 for r in requests):
-            self.asked.extend(self.count(r.text) for r in requests)
+            self.asked.extend(self.count_tokens(r.text) for r in requests)
         return [r.text for r in requests]
-
-
-def approximate_tokens(text: str) -> int:
-    """A tokenizer-free estimate: about one token per 4 characters (or CJK char)."""
-    wide = sum(1 for ch in text if ord(ch) > 0x2E80)
-    return wide + (len(text) - wide + 3) // 4
 
 
 class _ReadOnlyMemory:
@@ -367,20 +384,16 @@ class _ReadOnlyMemory:
         """Store nothing."""
 
 
-class _Observed:
+class _Observed(_Delegate):
     """An engine that tells the watcher about every batch it answers."""
 
     def __init__(self, engine: Engine, watcher: Watcher) -> None:
-        self._engine, self._watcher = engine, watcher
-        self.name = engine.name
-        self._count = getattr(engine, "count_tokens", approximate_tokens)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._engine, name)
+        super().__init__(engine)
+        self._watcher = watcher
 
     def translate_batch(self, requests: Sequence[Request]) -> list[str]:
         """Translate through the real engine, then report the batch."""
-        answers = self._engine.translate_batch(requests)
+        answers = self.engine.translate_batch(requests)
         tokens = sum(approximate_tokens(r.text) for r in requests)
         self._watcher.advance(len(requests), tokens)
         return answers

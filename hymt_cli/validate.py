@@ -1,6 +1,8 @@
 """Check an engine's answer against its segment: every tag exactly once, nested.
 
-`repair` first undoes the usual slips (wrappers, echoed prompts, notes, tags spelt
+Between the engines and rendering. `clean_answer` is the one answer cleaner
+(fences, prefixes, `<target>`/`<source>` wrappers); engines return raw answers
+and `repair` cleans them first, then undoes the usual slips (wrappers, echoed prompts, notes, tags spelt
 `<1>` or `<S1>`, unknown or duplicated tags, spaces moved inside tags); what still
 fails is rejected, and the pipeline retries or falls back, so the document
 structure is always intact.
@@ -15,11 +17,14 @@ from hymt_cli.document import TAG_RE, Segment
 
 _LOOSE_TAG_RE = re.compile(r"<\s*(/?)\s*[sS]?\s*(\d+)\s*>")
 _WRAPPER_RE = re.compile(r"</?\s*(?:target|source|translation)\s*>", re.IGNORECASE)
-_FENCE_RE = re.compile(r"\A```[\w-]*\n(.*)\n```\Z", re.DOTALL)
+_FENCE_RE = re.compile(r"\A```[\w+-]*[ \t]*\n(.*?)\n?```\Z", re.DOTALL)
 _PREFIX_RE = re.compile(
-    r"\A(?:here is the translation|translation|translated text|译文|翻译)\s*[:：]\s*",
+    r"\A(?:here is the translation|translation|translated text|译文|翻译结果|翻译)"
+    r"\s*[:：]\s*",
     re.IGNORECASE,
 )
+_SOURCE_ECHO_RE = re.compile(r"\A<source>.*?</source>\s*(?=\S)", re.DOTALL)
+_TARGET_RE = re.compile(r"<target>(.*?)(?:</target>|\Z)", re.DOTALL | re.IGNORECASE)
 _NOTE_RE = re.compile(
     r"\n\s*(?:\(?\s*(?:note|notes|explanation|translator'?s? note)\s*[:：)]"
     r"|[（(]?\s*(?:注|注意|说明|解释)\s*[:：])",
@@ -94,15 +99,26 @@ def repair(segment: Segment, answer: str) -> Checked:
     return Checked(checked.text, None, tuple(fixes))
 
 
-def _unwrap(segment: Segment, text: str) -> str:
-    text = text.strip()
-    if fence := _FENCE_RE.match(text):
-        text = fence.group(1).strip()
-    if "<target>" in text.lower():
-        text = re.split(r"<target>", text, maxsplit=1, flags=re.IGNORECASE)[1]
-        text = re.split(r"</target>", text, maxsplit=1, flags=re.IGNORECASE)[0]
+def clean_answer(answer: str, tagged: bool) -> str:
+    """The translation inside a model answer: code fences, `Translation:`-style
+    prefixes, an echoed `<source>` (tagged prompts) and wrappers removed; the
+    text inside the first `<target>` when there is one."""
+    text = _unfence(_PREFIX_RE.sub("", _unfence(answer.strip()), count=1).strip())
+    if tagged:
+        text = _SOURCE_ECHO_RE.sub("", text)
+    if target := _TARGET_RE.search(text):
+        text = target.group(1)
     text = _WRAPPER_RE.sub("", text).strip()
     return _PREFIX_RE.sub("", text).strip()
+
+
+def _unfence(text: str) -> str:
+    fence = _FENCE_RE.match(text)
+    return fence.group(1).strip() if fence else text
+
+
+def _unwrap(segment: Segment, text: str) -> str:
+    return clean_answer(text, tagged=TAG_RE.search(segment.text) is not None)
 
 
 def _drop_notes(segment: Segment, text: str) -> str:

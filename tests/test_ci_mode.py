@@ -22,12 +22,12 @@ import pytest
 from hymt_cli import cli_config, project
 from hymt_cli.cli import run
 from hymt_cli.engines import base
-from hymt_cli.engines.base import Request
+from hymt_cli.engines.base import EngineBase, Request
 from hymt_cli.engines.pseudo import pseudo_translate
 from hymt_cli.memory import TranslationMemory
 
 
-class Counting:
+class Counting(EngineBase):
     """Pseudo-translates and remembers every text it was asked."""
 
     name = "counting"
@@ -282,10 +282,11 @@ def test_prune_deletes_outputs_whose_source_is_gone(
 PLUGIN = """\
 import os, time
 from hymt_cli import engines
+from hymt_cli.engines.base import EngineBase
 from hymt_cli.engines.pseudo import pseudo_translate
 
 
-class Slow:
+class Slow(EngineBase):
     name = "slow"
     fingerprint = "slow:v1"
 

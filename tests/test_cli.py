@@ -20,7 +20,7 @@ from hymt_cli import fileio
 from hymt_cli.cli import run
 from hymt_cli.documents import FORMATS
 from hymt_cli.engines import base
-from hymt_cli.engines.base import Request
+from hymt_cli.engines.base import EngineBase, Request
 from hymt_cli.languages import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ def pseudo(*args: str) -> int:
     return run(["translate", *args, "--to", "de", "--engine", "pseudo"])
 
 
-class ScriptedEngine:
+class ScriptedEngine(EngineBase):
     """An engine whose answers come from a function (for misbehaviour tests)."""
 
     name = "scripted"

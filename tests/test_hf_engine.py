@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ pytest.importorskip("transformers")
 
 from hymt_cli.engines.base import Request  # noqa: E402
 from hymt_cli.engines.hf import HFEngine  # noqa: E402
+from hymt_cli.engines.options import HFOptions  # noqa: E402
 from hymt_cli.engines.hf_generate import Sampling, generate  # noqa: E402
 from hymt_cli.engines.hf_loading import TURN_END_TOKEN, stop_token_ids  # noqa: E402
 from hymt_cli.languages import LANGUAGES  # noqa: E402
@@ -30,7 +32,7 @@ REQUESTS = [Request(t, ZH if i % 3 == 0 else DE) for i, t in enumerate(TEXTS)]
 
 def _engine(spec: str, **options: int) -> HFEngine:
     # One thread: the box is shared and oversubscribed OpenMP threads crawl.
-    return HFEngine(spec, device="cpu", dtype="float32", threads=1, **options)
+    return HFEngine(HFOptions(spec, device="cpu", dtype="float32", threads=1, **options))
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +81,7 @@ def test_missing_model_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty"))
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     with pytest.raises(ModelNotFound) as caught:
-        HFEngine("7b")
+        HFEngine(HFOptions("7b"))
     message = str(caught.value)
     assert "\n" not in message
     assert "'tencent/HY-MT1.5-7B'" in message
@@ -100,11 +102,11 @@ def test_prompt_fed_is_the_chat_template_of_build_prompt(
 ) -> None:
     fed: list[list[int]] = []
 
-    def capture(prompts: list[list[int]], _requests: object) -> list[list[int]]:
+    def capture(prompts: list[list[int]], *_: object) -> list[list[int]]:
         fed.extend(prompts)
         return [[] for _ in prompts]
 
-    monkeypatch.setattr(engine, "_generate", capture)
+    monkeypatch.setattr(engine, "generate", capture)
     engine.translate_batch(REQUESTS)
     expected = [
         engine.tokenizer.apply_chat_template(
@@ -254,6 +256,26 @@ def test_top_k_one_sampling_is_greedy(engine: HFEngine) -> None:
     one = Sampling(top_k=1, repetition_penalty=1.0, seed=0)
     sampled = _generate(engine, prompts, [6, 6, 6], sampling=one)
     assert sampled == _generate(engine, prompts, [6, 6, 6])
+
+
+def test_a_retry_samples_with_a_seed_from_the_attempt(
+    engine: HFEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[Sampling | None, list[list[int]]]] = []
+    real = engine.generate
+
+    def spy(prompts: list[list[int]], budgets: list[int], sampling=None):
+        outputs = real(prompts, budgets, sampling)
+        calls.append((sampling, outputs))
+        return outputs
+
+    monkeypatch.setattr(engine, "generate", spy)
+    first = engine.translate_batch(REQUESTS[:3])
+    retry = [replace(r, attempt=1) for r in REQUESTS[:3]]
+    assert engine.translate_batch(retry) == engine.translate_batch(retry)
+    assert [s for s, _ in calls] == [None, Sampling(seed=1), Sampling(seed=1)]
+    assert calls[0][1] != calls[1][1] and calls[1][1] == calls[2][1]
+    assert len(first) == 3
 
 
 def test_import_engines_does_not_import_torch() -> None:

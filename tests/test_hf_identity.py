@@ -16,6 +16,7 @@ pytest.importorskip("transformers")
 from hymt_cli.document import Document, SegmentBuilder  # noqa: E402
 from hymt_cli.engines.base import Request  # noqa: E402
 from hymt_cli.engines.hf import HFEngine  # noqa: E402
+from hymt_cli.engines.options import HFOptions  # noqa: E402
 from hymt_cli.languages import resolve  # noqa: E402
 from hymt_cli.prompts import compose_default, compose_english_first  # noqa: E402
 from tests.tiny_model import tiny_model_dir  # noqa: E402, F401
@@ -24,20 +25,20 @@ from tests.tiny_model import tiny_model_dir  # noqa: E402, F401
 def test_fingerprint_names_model_revision_quantisation_and_decoding(
     tiny_model_dir: Path, tmp_path: Path  # noqa: F811
 ) -> None:
-    greedy = HFEngine(str(tiny_model_dir), threads=1)
+    greedy = HFEngine(HFOptions(str(tiny_model_dir), threads=1))
     parts = greedy.fingerprint.split(":")
     assert parts[0] == "hf" and parts[1] == tiny_model_dir.name
     assert parts[2].startswith("dir-") and parts[3] == "none"
     assert parts[5:] == ["greedy", "compose_default"]
-    assert HFEngine(str(tiny_model_dir)).fingerprint == greedy.fingerprint
-    assert HFEngine(str(tiny_model_dir), sampling=True, seed=3).fingerprint != (
+    assert HFEngine(HFOptions(str(tiny_model_dir))).fingerprint == greedy.fingerprint
+    assert HFEngine(HFOptions(str(tiny_model_dir), sampling=True, seed=3)).fingerprint != (
         greedy.fingerprint)
     copy = tmp_path / tiny_model_dir.name
     shutil.copytree(tiny_model_dir, copy)
     config = json.loads((copy / "config.json").read_text())
     config["rms_norm_eps"] = 1e-6
     (copy / "config.json").write_text(json.dumps(config))
-    assert HFEngine(str(copy)).fingerprint != greedy.fingerprint
+    assert HFEngine(HFOptions(str(copy))).fingerprint != greedy.fingerprint
     assert greedy.model is None  # nothing above loaded the model
 
 
@@ -49,14 +50,14 @@ def test_gptq_small_checkpoint_prefers_the_english_template(
     config = json.loads((copy / "config.json").read_text())
     config["quantization_config"] = {"quant_method": "gptq", "bits": 4, "group_size": 32}
     (copy / "config.json").write_text(json.dumps(config))
-    engine = HFEngine(str(copy))
+    engine = HFEngine(HFOptions(str(copy)))
     assert engine.compose is compose_english_first
     assert engine.fingerprint.split(":")[3] == "gptq-w4-g32"
-    assert HFEngine(str(copy), template="official").compose is compose_default
-    assert HFEngine(str(tiny_model_dir), template="english").compose is (
+    assert HFEngine(HFOptions(str(copy), template="official")).compose is compose_default
+    assert HFEngine(HFOptions(str(tiny_model_dir), template="english")).compose is (
         compose_english_first)
     with pytest.raises(ValueError, match="unknown template choice"):
-        HFEngine(str(copy), template="klingon")
+        HFEngine(HFOptions(str(copy), template="klingon"))
 
 
 def test_english_first_only_changes_plain_chinese_source_prompts() -> None:
@@ -75,7 +76,7 @@ def test_token_counts_come_from_the_checkpoint_tokenizer(
 ) -> None:
     from transformers import AutoTokenizer
 
-    engine = HFEngine(str(tiny_model_dir))
+    engine = HFEngine(HFOptions(str(tiny_model_dir)))
     reference = AutoTokenizer.from_pretrained(tiny_model_dir)
     for text in ["Hello world", "今天天气很好。", "Press <s1>Save</s1> now"]:
         expected = len(reference(text, add_special_tokens=False)["input_ids"])
@@ -116,6 +117,29 @@ def test_batch_size_follows_free_memory_and_kv_size() -> None:
         hf_loading._free_memory = original
 
 
+def test_batch_size_auto_is_the_engines_own_sizing(
+    tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    from hymt_cli.engines import hf_loading
+    from hymt_cli.plan import RunConfig
+    from hymt_cli.run import settings_for
+    from hymt_cli.pipeline import Settings
+
+    engine = HFEngine(HFOptions(str(tiny_model_dir), device="cpu"))
+    config = engine.config
+    per_token = 2 * config["num_hidden_layers"] * config["num_key_value_heads"] * (
+        config.get("head_dim") or config["hidden_size"] // config["num_attention_heads"]
+    ) * 2
+    per_row = per_token * hf_loading.TYPICAL_SEQUENCE
+    monkeypatch.setattr(hf_loading, "_free_memory", lambda device: 6 * per_row)
+    run = RunConfig(paths=("a.md",), targets=(resolve("de"),), engine="hf")
+    settings = settings_for(Settings(), run, engine, None)
+    assert settings.batch_size == engine.batch_size == 3  # half the free memory
+    assert engine.model is None  # sized before (and without) loading weights
+    fixed = HFEngine(HFOptions(str(tiny_model_dir), device="cpu", batch_size=5))
+    assert settings_for(Settings(), run, fixed, None).batch_size == 5
+
+
 def test_memory_answered_rerun_never_loads_the_model(
     tiny_model_dir: Path, tmp_path: Path  # noqa: F811
 ) -> None:
@@ -132,9 +156,23 @@ def test_memory_answered_rerun_never_loads_the_model(
 
     with TranslationMemory.open(tmp_path / "m.sqlite") as memory:
         settings = Settings(memory=memory, batch_size=4)
-        first = HFEngine(str(tiny_model_dir), threads=1, max_new_tokens=8)
+        first = HFEngine(HFOptions(str(tiny_model_dir), threads=1, max_new_tokens=8))
         (_, text1, _), = translate([Job("d", doc(), resolve("de"))], first, settings)
         assert first.model is not None
-        second = HFEngine(str(tiny_model_dir), threads=1, max_new_tokens=8)
+        second = HFEngine(HFOptions(str(tiny_model_dir), threads=1, max_new_tokens=8))
         (_, text2, report), = translate([Job("d", doc(), resolve("de"))], second, settings)
         assert second.model is None and text2 == text1 and report.from_memory == 2
+
+
+def test_check_never_sizes_batches_nor_imports_torch(
+    tiny_model_dir: Path, tmp_path: Path  # noqa: F811
+) -> None:
+    (tmp_path / "a.md").write_text("Hello.\n", encoding="utf-8")
+    code = (
+        "import sys; from hymt_cli.cli import run; "
+        f"run(['translate', 'a.md', '--to', 'de', '--model', {str(tiny_model_dir)!r}, "
+        "'--check', '--quiet']); print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, check=True).stdout.split()
+    assert out[-1] == "False"

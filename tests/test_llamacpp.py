@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,9 @@ from hymt_cli.engines import create  # noqa: E402
 from hymt_cli.engines.base import Request  # noqa: E402
 from hymt_cli.engines.hf import HFEngine  # noqa: E402
 from hymt_cli.engines.llamacpp import LlamaCppEngine  # noqa: E402
+from hymt_cli.engines.options import HFOptions, LlamaCppOptions  # noqa: E402
 from hymt_cli.engines.llamacpp_decode import Sampling  # noqa: E402
-from hymt_cli.engines.llamacpp_model import resolve_gguf  # noqa: E402
+from hymt_cli.models import resolve_gguf  # noqa: E402
 from hymt_cli.gguf_convert import GGUFError, quantize_gguf, rope_freq_base  # noqa: E402
 from hymt_cli.languages import LANGUAGES  # noqa: E402
 from hymt_cli.models import ModelNotFound  # noqa: E402
@@ -51,11 +53,11 @@ def pair(
     hf_dir, gguf_path = tiny_gguf_pair
     # Short budgets: over long random generations float summation order can flip
     # near-ties (see test_long_generations_differ_only_at_near_ties).
-    hf = HFEngine(str(hf_dir), device="cpu", dtype="float32", threads=1,
-                  max_new_tokens=SHORT)
+    hf = HFEngine(HFOptions(str(hf_dir), device="cpu", dtype="float32", threads=1,
+                  max_new_tokens=SHORT))
     hf.load()
-    llama = LlamaCppEngine(str(gguf_path), threads=1, batch_size=4, n_ctx=2048,
-                           kv_type="f32", max_new_tokens=SHORT)
+    llama = LlamaCppEngine(LlamaCppOptions(str(gguf_path), threads=1, batch_size=4, n_ctx=2048,
+                           kv_type="f32", max_new_tokens=SHORT))
     llama.load()
     return hf, llama
 
@@ -169,8 +171,8 @@ def test_small_context_admits_fewer_sequences_at_once(
     prompts = [llama.encode(r) for r in REQUESTS]
     budgets = [24] * len(prompts)
     expected = llama.generate(prompts, budgets)
-    small = LlamaCppEngine(str(llama.resolved.path), threads=1, batch_size=4,
-                           n_ctx=256, kv_type="f32")
+    small = LlamaCppEngine(LlamaCppOptions(str(llama.resolved.path), threads=1, batch_size=4,
+                           n_ctx=256, kv_type="f32"))
     running: list[int] = []
     small.observer = running.append
     assert small.generate(prompts, budgets) == expected
@@ -194,17 +196,36 @@ def test_sampling_is_seeded(tiny_gguf_pair: tuple[Path, Path]) -> None:  # noqa:
     path = str(tiny_gguf_pair[1])
     runs = []
     for _ in range(2):
-        engine = LlamaCppEngine(path, threads=1, sampling=True, seed=3, n_ctx=1024)
-        runs.append(engine.generate([engine.encode(r) for r in REQUESTS[:3]], [8] * 3))
+        engine = LlamaCppEngine(LlamaCppOptions(path, threads=1, sampling=True, seed=3, n_ctx=1024))
+        prompts = [engine.encode(r) for r in REQUESTS[:3]]
+        runs.append(engine.generate(prompts, [8] * 3, engine.sampling_for(0)))
     assert runs[0] == runs[1] and all(len(o) <= 8 for o in runs[0])
-    greedy = LlamaCppEngine(path, threads=1, n_ctx=1024)
+    greedy = LlamaCppEngine(LlamaCppOptions(path, threads=1, n_ctx=1024))
     prompts = [greedy.encode(r) for r in REQUESTS[:3]]
     assert greedy.decoder is None  # encoding needs the vocabulary only
     top1 = greedy.generate(prompts, [8] * 3)
-    greedy.sampling_on, greedy.seed = True, 1
     top_1 = Sampling(top_k=1, repetition_penalty=1.0, seed=1)
-    greedy._sampling = lambda: top_1  # type: ignore[method-assign]
-    assert greedy.generate(prompts, [8] * 3) == top1
+    assert greedy.generate(prompts, [8] * 3, top_1) == top1
+
+
+def test_a_retry_samples_with_a_seed_from_the_attempt(
+    pair: tuple[HFEngine, LlamaCppEngine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, llama = pair
+    calls: list[tuple[Sampling | None, list[list[int]]]] = []
+    real = llama.generate
+
+    def spy(prompts: list[list[int]], budgets: list[int], sampling=None):
+        outputs = real(prompts, budgets, sampling)
+        calls.append((sampling, outputs))
+        return outputs
+
+    monkeypatch.setattr(llama, "generate", spy)
+    llama.translate_batch(REQUESTS[:3])
+    retry = [replace(r, attempt=1) for r in REQUESTS[:3]]
+    assert llama.translate_batch(retry) == llama.translate_batch(retry)
+    assert [s for s, _ in calls] == [None, Sampling(seed=1), Sampling(seed=1)]
+    assert calls[0][1] != calls[1][1] and calls[1][1] == calls[2][1]
 
 
 TAG_RE = re.compile(r"</?\w+>")
@@ -252,8 +273,8 @@ def test_gguf_without_template_uses_the_hy_mt_format(
     bare = tmp_path / "hf"
     shutil.copytree(hf.resolved.path, bare)
     (bare / "chat_template.jinja").unlink()
-    engine = LlamaCppEngine(str(convert(bare, tmp_path / "bare.gguf", "f32")),
-                            threads=1)
+    engine = LlamaCppEngine(LlamaCppOptions(str(convert(bare, tmp_path / "bare.gguf", "f32")),
+                            threads=1))
     assert engine.vocab.meta("tokenizer.chat_template") is None
     assert [engine.encode(r) for r in REQUESTS] == [hf.encode(r) for r in REQUESTS]
 
@@ -298,12 +319,12 @@ def test_quantize_q8_0_loads_and_runs(
 ) -> None:
     out = quantize_gguf(tiny_gguf_pair[1], tmp_path / "tiny-Q8_0.gguf", "Q8_0", 1)
     assert out.stat().st_size < tiny_gguf_pair[1].stat().st_size
-    engine = LlamaCppEngine(str(out), threads=1, n_ctx=1024)
+    engine = LlamaCppEngine(LlamaCppOptions(str(out), threads=1, n_ctx=1024))
     assert len(engine.generate([engine.encode(REQUESTS[0])], [4])[0]) <= 4
     assert engine.compose is compose_default  # 8 bits: the official templates
     small_q4 = quantize_gguf(tiny_gguf_pair[1], tmp_path / "tiny-Q4_K_M.gguf",
                              "Q4_K_M", 1)
-    english = LlamaCppEngine(str(small_q4), threads=1)
+    english = LlamaCppEngine(LlamaCppOptions(str(small_q4), threads=1))
     assert english.compose is compose_english_first  # like the hf engine's int4
     assert english.fingerprint.endswith(":greedy:compose_english_first")
     with pytest.raises(GGUFError, match="unknown GGUF type"):
@@ -344,7 +365,7 @@ def test_quantize_command_writes_a_gguf_the_engine_loads(
     out = tmp_path / "tiny-q8.gguf"
     assert run(["quantize", str(hf_dir), str(out), "--format", "gguf",
                 "--type", "Q8_0"]) == 0
-    engine = LlamaCppEngine(str(out), threads=1, max_new_tokens=4)
+    engine = LlamaCppEngine(LlamaCppOptions(str(out), threads=1, max_new_tokens=4))
     assert "tiny-q8.gguf" in engine.fingerprint
     assert engine.translate_batch([Request("Hello world", LANGUAGES["de"])])
     assert run(["quantize", str(hf_dir), str(out), "--format", "gguf"]) == 2

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import pytest
 
 from hymt_cli.document import Document, SegmentBuilder
-from hymt_cli.engines import create, engine_names
-from hymt_cli.engines.base import Request
+from hymt_cli.engines import base, create, engine_names
+from hymt_cli.engines.base import EngineBase, Request
 from hymt_cli.languages import resolve
 from hymt_cli.pipeline import Job, Settings, translate, translate_document
 
@@ -26,7 +26,7 @@ def _doc(*texts: str, lang: bool = False) -> Document:
     return Document(tuple(pieces), "html")
 
 
-class Recording:
+class Recording(EngineBase):
     """Answers by a script and records the batches it was given."""
 
     name = "recording"
@@ -259,3 +259,17 @@ def test_many_documents_beyond_one_chunk_all_come_out_in_order() -> None:
     results = list(translate(jobs, engine, Settings(batch_size=2)))
     assert [job.name for job, _, _ in results] == [f"d{i}" for i in range(25)]
     assert all(text.count("<b>D") == 3 for _, text, _ in results)
+
+
+def test_a_retry_renders_the_answer_of_the_second_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def answer(r: Request) -> str:  # broken tags first, right on any retry
+        return "<s1>oops" if r.attempt == 0 else r.text.replace("x", "y")
+
+    monkeypatch.setitem(base._REGISTRY, "retrying", lambda **_: Recording(answer))
+    engine = create("retrying")
+    text, report = translate_document(Job("doc", _doc("x1"), resolve("de")), engine)
+    assert text == "<b>y1</b>\n"
+    assert (report.retries, report.fallbacks) == (1, 0)
+    assert [[r.attempt for r in b] for b in engine.batches] == [[0], [1]]

@@ -9,7 +9,8 @@ import pytest
 from hymt_cli import prompts
 from hymt_cli.engines.base import Request
 from hymt_cli.languages import LANGUAGES, Language
-from hymt_cli.prompts import build_prompt, parse_answer
+from hymt_cli.prompts import build_prompt
+from hymt_cli.validate import clean_answer
 
 EN, DE, ZH = LANGUAGES["en"], LANGUAGES["de"], LANGUAGES["zh"]
 HANT, YUE, JA = LANGUAGES["zh-Hant"], LANGUAGES["yue"], LANGUAGES["ja"]
@@ -199,12 +200,13 @@ def test_braces_in_text_are_kept() -> None:
         ("```\nHallo Welt.\n```", "Hallo Welt."),
         ("```text\nHallo\nWelt\n```", "Hallo\nWelt"),
         ("<target>Hallo</target>", "Hallo"),
-        ("Hallo <target> bleibt", "Hallo <target> bleibt"),
+        # What the pipeline always stored: repair's unwrap ran after parse_answer.
+        ("Hallo <target> bleibt", "bleibt"),
         ("Use `code` here.", "Use `code` here."),
     ],
 )
 def test_parse_untagged(raw: str, expected: str) -> None:
-    assert parse_answer(raw, tagged=False) == expected
+    assert clean_answer(raw, tagged=False) == expected
 
 
 @pytest.mark.parametrize(
@@ -221,7 +223,7 @@ def test_parse_untagged(raw: str, expected: str) -> None:
     ],
 )
 def test_parse_tagged(raw: str, expected: str) -> None:
-    assert parse_answer(raw, tagged=True) == expected
+    assert clean_answer(raw, tagged=True) == expected
 
 
 def test_is_tagged() -> None:

@@ -135,9 +135,10 @@ def test_int4_logits_stay_close_to_fp32(
 def test_hf_engine_translates_with_the_int4_model(int4_dir: Path) -> None:
     from hymt_cli.engines.base import Request
     from hymt_cli.engines.hf import HFEngine
+    from hymt_cli.engines.options import HFOptions
     from hymt_cli.languages import LANGUAGES
 
-    engine = HFEngine(str(int4_dir), device="cpu", dtype="float32", max_new_tokens=4)
+    engine = HFEngine(HFOptions(str(int4_dir), device="cpu", dtype="float32", max_new_tokens=4))
     texts = ["Hello world.", "今天天气很好。"]
     results = engine.translate_batch([Request(t, LANGUAGES["de"]) for t in texts])
     assert len(results) == 2 and all(isinstance(r, str) for r in results)

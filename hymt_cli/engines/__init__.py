@@ -1,35 +1,40 @@
-"""Translation engines behind one protocol; built-ins register like plug-ins would."""
+"""Translation engines behind one protocol; built-ins register like plug-ins would.
 
-from hymt_cli.engines.base import Engine, Request, create, engine_names, register
+Each built-in is registered with its typed options (`engines.options`), so
+`create` rejects an option the engine cannot use before any model work.
+"""
+
+from hymt_cli.engines.base import Engine, EngineBase, Request, create, engine_names, register
+from hymt_cli.engines.options import HFOptions, LlamaCppOptions, NoOptions
 
 
-def _identity(**_: object) -> Engine:
+def _identity(_: NoOptions) -> Engine:
     from hymt_cli.engines.identity import IdentityEngine
 
     return IdentityEngine()
 
 
-def _pseudo(**_: object) -> Engine:
+def _pseudo(_: NoOptions) -> Engine:
     from hymt_cli.engines.pseudo import PseudoEngine
 
     return PseudoEngine()
 
 
-def _hf(**options: object) -> Engine:
-    from hymt_cli.engines.hf import HFEngine  # imports torch, only when used
+def _hf(options: HFOptions) -> Engine:
+    from hymt_cli.engines.hf import HFEngine  # imports torch only to load the model
 
-    return HFEngine(**options)  # type: ignore[arg-type]
+    return HFEngine(options)
 
 
-def _llamacpp(**options: object) -> Engine:
+def _llamacpp(options: LlamaCppOptions) -> Engine:
     from hymt_cli.engines.llamacpp import LlamaCppEngine  # llama_cpp only on load
 
-    return LlamaCppEngine(**options)  # type: ignore[arg-type]
+    return LlamaCppEngine(options)
 
 
-register("identity", _identity)
-register("pseudo", _pseudo)
-register("hf", _hf)
-register("llamacpp", _llamacpp)
+register("identity", _identity, NoOptions)
+register("pseudo", _pseudo, NoOptions)
+register("hf", _hf, HFOptions)
+register("llamacpp", _llamacpp, LlamaCppOptions)
 
-__all__ = ["Engine", "Request", "create", "engine_names", "register"]
+__all__ = ["Engine", "EngineBase", "Request", "create", "engine_names", "register"]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
+from hymt_cli.errors import UsageError
 from hymt_cli.languages import Language
 
 
@@ -51,23 +52,76 @@ class Sampling:
     seed: int | None = None
 
 
+DEFAULT_BATCH_SIZE = 16
+"""Segments per engine call when neither the user nor the engine sizes batches."""
+
+
+def approximate_tokens(text: str) -> int:
+    """A tokenizer-free estimate: about one token per 4 characters (or CJK char)."""
+    wide = sum(1 for ch in text if ord(ch) > 0x2E80)
+    return wide + (len(text) - wide + 3) // 4
+
+
 class Engine(Protocol):
     """Translates batches of requests; results come back in request order."""
 
     name: str
+
+    @property
+    def fingerprint(self) -> str:
+        """Everything about the engine that shapes its answers (memory keys)."""
+        ...
+
+    @property
+    def batch_size(self) -> int:
+        """The engine's own batch size (`--batch-size auto`); known before loading."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in `text` as the engine counts them (context and split budgets)."""
+        ...
 
     def translate_batch(self, requests: Sequence[Request]) -> list[str]:
         """Translate every request; one string per request, tags kept."""
         ...
 
 
+class EngineBase:
+    """Defaults for the `Engine` protocol: fingerprint = name, estimated tokens,
+    DEFAULT_BATCH_SIZE. Built-in engines and plug-ins subclass it."""
+
+    name: str = "engine"
+    batch_size: int = DEFAULT_BATCH_SIZE
+
+    @property
+    def fingerprint(self) -> str:
+        """The engine's name: its answers depend on nothing else."""
+        return self.name
+
+    def count_tokens(self, text: str) -> int:
+        """A tokenizer-free estimate (see `approximate_tokens`)."""
+        return approximate_tokens(text)
+
+    def translate_batch(self, requests: Sequence[Request]) -> list[str]:
+        """Translate every request; one string per request, tags kept."""
+        raise NotImplementedError
+
+
 EngineFactory = Callable[..., Engine]
+RUN_OPTIONS = frozenset({"batch_size"})
+"""Run-wide options: passed to engines that take them, dropped for the others."""
 _REGISTRY: dict[str, EngineFactory] = {}
+_OPTIONS: dict[str, type] = {}
 
 
-def register(name: str, factory: EngineFactory) -> None:
-    """Make `factory(**options)` available as engine `name` (plug-ins use this too)."""
+def register(name: str, factory: EngineFactory, options: type | None = None) -> None:
+    """Make engine `name` available: `factory(options(**given))` when it has a typed
+    `options` dataclass (checked by `create`), else `factory(**given)` (plug-ins)."""
     _REGISTRY[name] = factory
+    if options is None:
+        _OPTIONS.pop(name, None)
+    else:
+        _OPTIONS[name] = options
 
 
 def engine_names() -> list[str]:
@@ -76,10 +130,24 @@ def engine_names() -> list[str]:
 
 
 def create(name: str, **options: Any) -> Engine:
-    """Build the engine registered as `name`."""
+    """Build the engine registered as `name`; `UsageError` for an option it cannot
+    use, `ValueError` for an unknown engine."""
     try:
         factory = _REGISTRY[name]
     except KeyError:
         known = ", ".join(engine_names())
         raise ValueError(f"unknown engine {name!r} (known: {known})") from None
-    return factory(**options)
+    if name not in _OPTIONS:
+        return factory(**options)
+    return factory(typed_options(name, _OPTIONS[name], options))
+
+
+def typed_options(name: str, kind: type, given: dict[str, Any]) -> Any:
+    """`kind(**given)` without run-wide options `kind` lacks; `UsageError` for any
+    other option `kind` has no field for."""
+    known = {f.name for f in fields(kind)}
+    for key in given:
+        if key not in known and key not in RUN_OPTIONS:
+            raise UsageError(f"the {name} engine takes no option {key!r}",
+                             f"drop the {key} setting or choose another engine")
+    return kind(**{k: v for k, v in given.items() if k in known})

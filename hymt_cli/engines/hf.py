@@ -2,26 +2,22 @@
 
 Constructing the engine, its fingerprint and its token counts import no torch;
 the model is loaded on the first `translate_batch`, so a run that the translation
-memory answers completely never loads it.
+memory answers completely never loads it. The batch size (`--batch-size auto`)
+comes from config.json and the device's free memory, without loading weights.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from hymt_cli.engines.base import DEFAULT_MAX_NEW_TOKENS, Request, answer_budget
+from hymt_cli.engines.base import Request, Sampling, answer_budget
+from hymt_cli.engines.chat import ChatEngine
 from hymt_cli.engines.hf_identity import TokenCounter, quantisation, read_config, revision
-from hymt_cli.models import DEFAULT_MODEL, resolve_model
-from hymt_cli.prompts import (
-    Composer,
-    build_prompt,
-    check_template_choice,
-    choose_composer,
-    is_tagged,
-    parse_answer,
-)
+from hymt_cli.engines.options import HFOptions
+from hymt_cli.models import resolve_model
+from hymt_cli.prompts import Composer, check_template_choice, choose_composer
 
 if TYPE_CHECKING:
     import torch
@@ -31,36 +27,19 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class HFEngine:
+class HFEngine(ChatEngine):
     """HY-MT1.5 on transformers: greedy by default, HY-MT's sampling on request."""
 
     name = "hf"
 
-    def __init__(
-        self,
-        model: str = DEFAULT_MODEL,
-        device: str = "auto",
-        dtype: str = "auto",
-        sampling: bool = False,
-        batch_size: int | None = None,
-        max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
-        threads: int | None = None,
-        seed: int | None = None,
-        compose: Composer | None = None,
-        attn_implementation: str | None = None,
-        template: str = "auto",
-    ) -> None:
-        self.resolved = resolve_model(model)  # fails fast, before any document work
+    def __init__(self, options: HFOptions = HFOptions()) -> None:
+        super().__init__(options)
+        self.options: HFOptions = options
+        self.resolved = resolve_model(options.model)  # fails fast, before document work
         self.config = read_config(self.resolved.path)
-        self.device_name, self.dtype_name = device, dtype
-        self.sampling_on, self.seed = sampling, seed
-        self.requested_batch_size = batch_size
-        self.max_new_tokens = max_new_tokens
-        self.threads = threads
-        self.compose = compose or self._default_composer(template)
-        self.template = template
-        self.attn_implementation = attn_implementation
-        self.count_tokens = TokenCounter(self.resolved.path)
+        self.device_name, self.dtype_name = options.device, options.dtype
+        self.compose = options.compose or self._default_composer(options.template)
+        self.counter = TokenCounter(self.resolved.path)
         self.observer: StepObserver | None = None
         """Optional hook called at every decode step (tests, benchmarks)."""
         self.tokenizer: Any = None
@@ -84,30 +63,42 @@ class HFEngine:
         return ":".join(("hf", model, revision(self.resolved), quantisation(self.config),
                          self.dtype_name, decoding, composer))
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens in `text` with the checkpoint's tokenizer (no torch needed)."""
+        return self.counter(text)
+
+    @cached_property
+    def device(self) -> torch.device:
+        """The torch device (`auto`: CUDA, else MPS, else CPU); imports torch."""
+        from hymt_cli.engines import hf_loading
+
+        return hf_loading.pick_device(self.device_name)
+
+    @cached_property
+    def batch_size(self) -> int:  # type: ignore[override]
+        """Rows per batch: as requested, else sized from config.json and the
+        device's free memory (imports torch, loads no weights)."""
+        from hymt_cli.engines import hf_loading
+
+        requested = self.options.batch_size
+        return requested or hf_loading.default_batch_size(self.device, self.config)
+
     def load(self) -> None:
         """Load tokenizer and model once; later calls do nothing."""
         if self.model is not None:
             return
-        from hymt_cli.engines.hf_generate import Sampling
         from hymt_cli.engines import hf_loading as hl
 
-        threads = hl.set_threads(self.threads)
-        self.device = hl.pick_device(self.device_name)
+        threads = hl.set_threads(self.options.threads)
         self.dtype = hl.pick_dtype(self.dtype_name, self.device)
-        self.sampling = Sampling(seed=self.seed) if self.sampling_on else None
-        self.batch_size = self.requested_batch_size or hl.default_batch_size(
-            self.device, self.config)
         path = self.resolved.path
         logger.info("loading %s on %s (%s, %s, %d threads)", path, self.device,
                     self.dtype, quantisation(self.config), threads)
         self.tokenizer = hl.load_tokenizer(path)
-        self.model = hl.load_model(path, self.device, self.dtype, self.attn_implementation)
+        self.model = hl.load_model(path, self.device, self.dtype,
+                                   self.options.attn_implementation)
         self.stop_ids = hl.stop_token_ids(self.tokenizer, self.model.generation_config)
         self.pad_id = hl.pad_token_id(self.tokenizer)
-
-    def prompt_text(self, request: Request) -> str:
-        """The user-turn text for `request`."""
-        return build_prompt(request, self.compose)
 
     def encode(self, request: Request) -> list[int]:
         """Prompt ids: the tokenizer's chat template around `prompt_text`."""
@@ -129,41 +120,22 @@ class HFEngine:
         source = self.tokenizer(request.text, add_special_tokens=False)["input_ids"]
         return answer_budget(len(source), self.max_new_tokens)
 
-    def translate_batch(self, requests: Sequence[Request]) -> list[str]:
-        """Translate every request; results in request order."""
-        results = [r.text for r in requests]  # blank segments pass through unchanged
-        todo = [i for i, r in enumerate(requests) if r.text.strip()]
-        if not todo:
-            return results
-        self.load()
-        prompts = {i: self.encode(requests[i]) for i in todo}
-        # Similar lengths share a batch, so little compute goes to padding.
-        todo.sort(key=lambda i: len(prompts[i]), reverse=True)
-        for start in range(0, len(todo), self.batch_size):
-            chunk = todo[start : start + self.batch_size]
-            batch = [requests[i] for i in chunk]
-            outputs = self._generate([prompts[i] for i in chunk], batch)
-            for i, ids in zip(chunk, outputs):
-                results[i] = self.decode(ids, requests[i])
-        return results
-
-    def _generate(
-        self, prompts: list[list[int]], requests: list[Request]
-    ) -> list[list[int]]:
+    def generate(self, prompts: list[list[int]], budgets: list[int],
+                 sampling: Sampling | None = None) -> list[list[int]]:
+        """Generated ids per prompt (stop token excluded), `batch_size` at a time."""
         from hymt_cli.engines.hf_generate import generate
 
+        self.load()
         assert self.model is not None
-        return generate(
-            self.model,
-            prompts,
-            pad_id=self.pad_id,
-            stop_ids=sorted(self.stop_ids),
-            max_new_tokens=[self.budget(r) for r in requests],
-            sampling=self.sampling,
-            observer=self.observer,
-        )
+        outputs: list[list[int]] = []
+        for start in range(0, len(prompts), self.batch_size):
+            outputs += generate(
+                self.model, prompts[start : start + self.batch_size],
+                pad_id=self.pad_id, stop_ids=sorted(self.stop_ids),
+                max_new_tokens=budgets[start : start + self.batch_size],
+                sampling=sampling, observer=self.observer)
+        return outputs
 
-    def decode(self, ids: list[int], request: Request) -> str:
-        """The cleaned translation from generated ids."""
-        raw = self.tokenizer.decode(ids, skip_special_tokens=True)
-        return parse_answer(raw, tagged=is_tagged(request.text))
+    def decode_text(self, output: list[int]) -> str:
+        """The answer text of generated ids, special tokens dropped."""
+        return str(self.tokenizer.decode(output, skip_special_tokens=True))

@@ -10,11 +10,9 @@ from typing import Any
 
 import torch
 
+from hymt_cli.engines.chat import TURN_END_TOKEN
+
 logger = logging.getLogger(__name__)
-
-TURN_END_TOKEN = "<｜hy_place▁holder▁no▁2｜>"
-"""The 1.8B's assistant turn end; its tokenizer eos is another token."""
-
 
 def pick_device(device: str = "auto") -> torch.device:
     """`auto` is CUDA when available, else MPS, else CPU; other values as given."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hymt_cli.engines.base import Request
+from hymt_cli.engines.base import EngineBase, Request
 
 
-class IdentityEngine:
+class IdentityEngine(EngineBase):
     """Translates nothing; the output document equals the input byte for byte."""
 
     name = "identity"

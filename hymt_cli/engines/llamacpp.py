@@ -3,7 +3,7 @@
 Same behaviour as the `hf` engine: official prompts (`prompts.build_prompt`) in
 the model's own chat template (GGUF `tokenizer.chat_template`, rendered with
 jinja2), stop on eos and the 1.8B turn end, greedy by default or HY-MT sampling,
-per-segment budget min(cap, 2 * source tokens + 32), answers via `parse_answer`.
+per-segment budget min(cap, 2 * source tokens + 32); the chat half is `ChatEngine`.
 Constructing it, its fingerprint and token counts import no torch; the weights
 are loaded on the first `translate_batch`.
 """
@@ -13,28 +13,18 @@ from __future__ import annotations
 import importlib.util
 import logging
 import re
-from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from hymt_cli.engines.base import DEFAULT_MAX_NEW_TOKENS, Request, answer_budget
-from hymt_cli.engines.llamacpp_model import (
-    DEFAULT_GGUF_MODEL,
-    header_digest,
-    physical_cores,
-    resolve_gguf,
-)
-from hymt_cli.prompts import (
-    Composer,
-    build_prompt,
-    check_template_choice,
-    choose_composer,
-    is_tagged,
-    parse_answer,
-)
+from hymt_cli.engines.base import Request, Sampling, answer_budget
+from hymt_cli.engines.chat import TURN_END_TOKEN, ChatEngine
+from hymt_cli.engines.llamacpp_model import header_digest, physical_cores
+from hymt_cli.engines.options import LlamaCppOptions
+from hymt_cli.models import resolve_gguf
+from hymt_cli.prompts import Composer, check_template_choice, choose_composer
 
 if TYPE_CHECKING:
-    from hymt_cli.engines.llamacpp_decode import BatchDecoder, Sampling, StepObserver
+    from hymt_cli.engines.llamacpp_decode import BatchDecoder, StepObserver
     from hymt_cli.engines.llamacpp_runtime import LlamaModel
 
 logger = logging.getLogger(__name__)
@@ -42,8 +32,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_SEQUENCES = 16
 """Sequences decoded together: on 2 cores Q4_K_M decodes ~50 tok/s at 16, ~33 at 8
 (benchmarks/results/llamacpp_cpu.md); they share the `n_ctx` KV cells."""
-TURN_END_TOKEN = "<｜hy_place▁holder▁no▁2｜>"
-"""The 1.8B's assistant turn end; its eos is another token."""
 USER, ASSISTANT = "<｜hy_User｜>", "<｜hy_Assistant｜>"
 FALLBACK_TEMPLATE = (
     "{{ bos_token }}{% for message in messages %}"
@@ -61,44 +49,21 @@ _CONTENT = "\x00HYMT-CONTENT\x00"
 """Stands in for the user text while rendering, so the text is tokenized apart."""
 
 
-class LlamaCppEngine:
+class LlamaCppEngine(ChatEngine):
     """HY-MT1.5 GGUF on llama.cpp: greedy by default, HY-MT's sampling on request."""
 
     name = "llamacpp"
 
-    def __init__(
-        self,
-        model: str = DEFAULT_GGUF_MODEL,
-        gguf_file: str | None = None,
-        threads: int | None = None,
-        sampling: bool = False,
-        seed: int | None = None,
-        batch_size: int | None = None,
-        max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
-        n_ctx: int = 8192,
-        kv_type: str = "f16",
-        flash_attn: str = "auto",
-        compose: Composer | None = None,
-        template: str = "auto",
-        device: str | None = None,
-        dtype: str | None = None,
-    ) -> None:
-        if device not in (None, "auto", "cpu"):
-            raise ValueError(f"the llamacpp engine runs on the CPU, not {device!r}")
-        if dtype not in (None, "auto"):
-            raise ValueError("a GGUF file fixes its weight type; choose another file "
-                             "(--gguf-file) instead of a dtype")
+    def __init__(self, options: LlamaCppOptions = LlamaCppOptions()) -> None:
         if importlib.util.find_spec("llama_cpp") is None:  # fail fast, import later
             raise RuntimeError("the llamacpp engine needs llama-cpp-python: "
                                "pip install llama-cpp-python")
-        self.resolved = resolve_gguf(model, gguf_file)
-        self.threads = threads or physical_cores()
-        self.sampling_on, self.seed = sampling, seed
-        self.batch_size = batch_size or DEFAULT_SEQUENCES
-        self.max_new_tokens, self.n_ctx = max_new_tokens, n_ctx
-        self.kv_type, self.flash_attn = kv_type, flash_attn
-        self.template = check_template_choice(template)
-        self._compose = compose
+        super().__init__(options)
+        self.options: LlamaCppOptions = options
+        self.resolved = resolve_gguf(options.model, options.gguf_file)
+        self.threads = options.threads or physical_cores()
+        self.batch_size = options.batch_size or DEFAULT_SEQUENCES
+        self.template = check_template_choice(options.template)
         self.observer: StepObserver | None = None
         """Optional hook called before every decode (tests, benchmarks)."""
         self.llm: LlamaModel | None = None
@@ -110,8 +75,8 @@ class LlamaCppEngine:
         """The prompt composer: official templates, except for 4-bit (or smaller)
         1.8B files under `auto`, where the Chinese template is known to yield the
         wrong target language (as for the hf engine's int4 checkpoints)."""
-        if self._compose is not None:
-            return self._compose
+        if self.options.compose is not None:
+            return self.options.compose
         return choose_composer(self.template, self._small_low_bit())
 
     def _small_low_bit(self) -> bool:
@@ -148,9 +113,10 @@ class LlamaCppEngine:
 
         logger.info("loading %s (llama.cpp, %d threads, %d sequences)",
                     self.resolved.path, self.threads, self.batch_size)
+        options = self.options
         self.llm = LlamaModel(
-            self.resolved.path, n_ctx=self.n_ctx, n_seq=self.batch_size,
-            threads=self.threads, kv_type=self.kv_type, flash_attn=self.flash_attn)
+            self.resolved.path, n_ctx=options.n_ctx, n_seq=self.batch_size,
+            threads=self.threads, kv_type=options.kv_type, flash_attn=options.flash_attn)
         self.__dict__["vocab"] = self.llm  # one tokenizer from now on
         self.decoder = BatchDecoder(self.llm)
         self.stop_ids = self._stop_ids(self.llm)
@@ -181,10 +147,6 @@ class LlamaCppEngine:
             extensions=["jinja2.ext.loopcontrols"])
         env.globals["raise_exception"] = _raise
         return env.from_string(source)
-
-    def prompt_text(self, request: Request) -> str:
-        """The user-turn text for `request`."""
-        return build_prompt(request, self.compose)
 
     def encode(self, request: Request) -> list[int]:
         """Prompt ids: the chat template around `prompt_text`. Template markup is
@@ -221,38 +183,17 @@ class LlamaCppEngine:
         """max_new_tokens for `request`: bounded by its source length and the cap."""
         return answer_budget(self.count_tokens(request.text), self.max_new_tokens)
 
-    def translate_batch(self, requests: Sequence[Request]) -> list[str]:
-        """Translate every request; results in request order."""
-        results = [r.text for r in requests]  # blank segments pass through unchanged
-        todo = [i for i, r in enumerate(requests) if r.text.strip()]
-        if not todo:
-            return results
-        self.load()
-        prompts = {i: self.encode(requests[i]) for i in todo}
-        todo.sort(key=lambda i: len(prompts[i]), reverse=True)
-        outputs = self.generate([prompts[i] for i in todo],
-                                [self.budget(requests[i]) for i in todo])
-        for i, ids in zip(todo, outputs):
-            results[i] = self.decode(ids, requests[i])
-        return results
-
-    def generate(self, prompts: list[list[int]], budgets: list[int]) -> list[list[int]]:
-        """Generated ids per prompt (stop token excluded)."""
+    def generate(self, prompts: list[list[int]], budgets: list[int],
+                 sampling: Sampling | None = None) -> list[list[int]]:
+        """Generated ids per prompt (stop token excluded), greedy unless `sampling`."""
         self.load()
         assert self.decoder is not None
         self.decoder.observer = self.observer
-        return self.decoder.generate(prompts, sorted(self.stop_ids), budgets,
-                                     self._sampling())
+        return self.decoder.generate(prompts, sorted(self.stop_ids), budgets, sampling)
 
-    def _sampling(self) -> Sampling | None:
-        from hymt_cli.engines.llamacpp_decode import Sampling
-
-        return Sampling(seed=self.seed) if self.sampling_on else None
-
-    def decode(self, ids: list[int], request: Request) -> str:
-        """The cleaned translation from generated ids."""
-        raw = self.vocab.detokenize(ids, skip_special=True)
-        return parse_answer(raw, tagged=is_tagged(request.text))
+    def decode_text(self, output: list[int]) -> str:
+        """The answer text of generated ids, special tokens dropped."""
+        return self.vocab.detokenize(output, skip_special=True)
 
 
 def _raise(message: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hymt_cli.document import TAG_RE
-from hymt_cli.engines.base import Request
+from hymt_cli.engines.base import EngineBase, Request
 
 _ACCENTED = str.maketrans(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
@@ -39,7 +39,7 @@ def pseudo_translate(text: str) -> str:
     return "".join(out)
 
 
-class PseudoEngine:
+class PseudoEngine(EngineBase):
     """Pseudo-localises every request (see `pseudo_translate`)."""
 
     name = "pseudo"
