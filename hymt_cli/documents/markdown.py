@@ -8,12 +8,10 @@ Which blocks are translated is the `EXTRACTORS` table, switchable by kind name.
 
 from __future__ import annotations
 
-import bisect
-import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from markdown_it.token import Token
 
@@ -43,13 +41,18 @@ from hymt_cli.documents.md_blocks import JSX, TITLE_OPEN
 from hymt_cli.documents.md_html import html_block, jsx_block
 from hymt_cli.documents.md_parser import (
     ANCHOR,
-    BOM,
     make_parser,
     parse_chunks,
     parser_for,
     render_html,
 )
 from hymt_cli.documents.md_protect import gap_patterns
+from hymt_cli.documents.md_source import (
+    TEMPLATE_FEATURES,
+    Located,
+    locate,
+    mask_templates,
+)
 
 __all__ = ["NAME", "SUFFIXES", "EXTRACTORS", "KINDS", "segment", "segment_markdown",
            "make_parser", "render_html", "same_structure"]
@@ -57,7 +60,6 @@ __all__ = ["NAME", "SUFFIXES", "EXTRACTORS", "KINDS", "segment", "segment_markdo
 NAME = "md"
 SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 
-_NEWLINE = re.compile(r"\r\n?|\n")
 _OFF_REGION = re.compile(r"<!--\s*hymt:off\s*-->.*?(?:<!--\s*hymt:on\s*-->|\Z)", re.DOTALL)
 _CONTAINERS = {
     "list_item_open": "list_item",
@@ -77,62 +79,7 @@ _LEAVES = {
 }
 
 
-@dataclass(frozen=True)
-class Located:
-    """A parsed document: original text, normalised text and the offset table."""
-
-    text: str
-    norm: str
-    """BOM-less text with CRLF/CR -> LF and NUL -> U+FFFD (what the parser sees)."""
-    lead: int
-    crlf: tuple[int, ...]
-    """Normalised offsets of newlines that were CRLF in the source."""
-
-    def to_orig(self, offset: int) -> int:
-        """The original-text offset of a normalised-text offset."""
-        return offset + self.lead + bisect.bisect_left(self.crlf, offset)
-
-    def to_orig_all(self, offsets: list[int]) -> list[int]:
-        """`to_orig` of each offset (without CRLF endings, one shift for all)."""
-        if not self.crlf:
-            lead = self.lead
-            return [n + lead for n in offsets] if lead else list(offsets)
-        return [self.to_orig(n) for n in offsets]
-
-    @functools.cached_property
-    def _line_starts(self) -> list[int]:
-        return [0, *(m.end() for m in re.finditer("\n", self.norm))]
-
-    def line_start(self, line: int) -> int:
-        """The normalised offset where line `line` (0-based) begins."""
-        starts = self._line_starts
-        return starts[line] if line < len(starts) else len(self.norm)
-
-
 Extractor = Callable[[MdContext, Located, Token, str, SegmentOptions], list[Segment]]
-
-
-_LINK_TEMPLATE = re.compile(
-    r"\]\([ \t]*(\{\{[<%].*?[>%]\}\}|\{%.*?%\}|\{\{.*?\}\})")
-_TEMPLATE_FEATURES = ("shortcodes", "liquid", "mdbook", "vitepress")
-
-
-_TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
-
-
-def mask_templates(norm: str) -> str:
-    """`norm` as the site's Markdown renderer sees it once templates are expanded,
-    offsets unchanged: blanks inside a template that stands for a link destination
-    (`[it]({{< ref "a.md" >}})`) become `_`, so the parser sees a link, and a `|`
-    inside a template (`{{ x | date }}`) becomes `¦`, so no table cell ends there."""
-    def mask(match: re.Match[str]) -> str:
-        head = match.group()[: match.start(1) - match.start()]
-        return head + re.sub(r"[ \t]", "_", match.group(1))
-
-    norm = _LINK_TEMPLATE.sub(mask, norm)
-    if "|" not in norm:
-        return norm
-    return _TEMPLATE.sub(lambda m: m.group().replace("|", "\u00a6"), norm)
 
 
 def dialect_terms(text: str, dialect: Dialect) -> tuple[str, ...]:
@@ -142,23 +89,6 @@ def dialect_terms(text: str, dialect: Dialect) -> tuple[str, ...]:
         return ()
     terms = re.findall(r"^[ \t]*\*\[([^\]\n]+)\]:", text, re.MULTILINE)
     return tuple(rf"(?<!\w){re.escape(term)}(?!\w)" for term in dict.fromkeys(terms))
-
-
-def locate(text: str, dialect: Dialect = COMMONMARK) -> Located:
-    """Normalise `text` the way markdown-it does, keeping the way back."""
-    lead = 1 if text.startswith(BOM) else 0
-    body, crlf, parts, last = text[lead:], [], [], 0
-    for match in _NEWLINE.finditer(body):
-        parts.append(body[last : match.start()])
-        parts.append("\n")
-        last = match.end()
-        if match.group() == "\r\n":
-            crlf.append(match.start() - len(crlf))
-    parts.append(body[last:])
-    norm = "".join(parts).replace("\0", "\ufffd")
-    if any(dialect.has(f) for f in _TEMPLATE_FEATURES):
-        norm = mask_templates(norm)
-    return Located(text, norm, lead, tuple(crlf))
 
 
 def inline_block(
@@ -392,7 +322,7 @@ def _segments_of(pieces: list[Piece]) -> list[Segment]:
 def same_structure(source: str, rendered: str, dialect: Dialect = COMMONMARK) -> bool:
     """Whether two Markdown texts render to the same HTML element structure."""
     def seen(text: str) -> str:  # as the site's renderer sees it: templates expanded
-        if any(dialect.has(f) for f in _TEMPLATE_FEATURES):
+        if any(dialect.has(f) for f in TEMPLATE_FEATURES):
             text = mask_templates(text)
         return render_html(text, dialect)
 

@@ -28,7 +28,7 @@ from hymt_cli.documents.md_inline import MdContext
 from hymt_cli.documents.md_scan import JsxAttr, scan_jsx_tags
 
 if TYPE_CHECKING:
-    from hymt_cli.documents.markdown import Located
+    from hymt_cli.documents.md_source import Located
 
 PROSE_PROPS = frozenset(
     {"title", "alt", "label", "caption", "description", "aria-label", "placeholder"}

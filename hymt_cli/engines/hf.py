@@ -70,7 +70,7 @@ class HFEngine(ChatEngine):
     @cached_property
     def device(self) -> torch.device:
         """The torch device (`auto`: CUDA, else MPS, else CPU); imports torch."""
-        from hymt_cli.engines import hf_loading
+        import hymt_cli.engines.hf_loading as hf_loading
 
         return hf_loading.pick_device(self.device_name)
 
@@ -78,7 +78,7 @@ class HFEngine(ChatEngine):
     def batch_size(self) -> int:  # type: ignore[override]
         """Rows per batch: as requested, else sized from config.json and the
         device's free memory (imports torch, loads no weights)."""
-        from hymt_cli.engines import hf_loading
+        import hymt_cli.engines.hf_loading as hf_loading
 
         requested = self.options.batch_size
         return requested or hf_loading.default_batch_size(self.device, self.config)
@@ -87,7 +87,7 @@ class HFEngine(ChatEngine):
         """Load tokenizer and model once; later calls do nothing."""
         if self.model is not None:
             return
-        from hymt_cli.engines import hf_loading as hl
+        import hymt_cli.engines.hf_loading as hl
 
         threads = hl.set_threads(self.options.threads)
         self.dtype = hl.pick_dtype(self.dtype_name, self.device)
