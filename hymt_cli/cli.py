@@ -23,16 +23,16 @@ from typing import Annotated, Any, BinaryIO, cast
 
 import typer
 
-from hymt_cli import __version__, cli_config, progress
-from hymt_cli.cli_config import dialect_name, protect_patterns
+from hymt_cli import __version__, cli_config, cli_options, progress, settings
 from hymt_cli.cli_memory import memory_app
-from hymt_cli.documents import DEFAULT_FRONT_MATTER_KEYS, SegmentOptions, with_dialect
+from hymt_cli.documents import SegmentOptions, with_dialect
 from hymt_cli.errors import EXIT_FAILED, EXIT_OK, FailedError, HymtError, UsageError
 from hymt_cli.fileio import STDIN, InputError, Source
 from hymt_cli.languages import LANGUAGES
 from hymt_cli.outcome import Mode
-from hymt_cli.plan import check_options, load_document
+from hymt_cli.plan import load_document
 from hymt_cli.run import translate_inputs
+from hymt_cli.settings import SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -54,183 +54,25 @@ app = typer.Typer(
 )
 app.add_typer(memory_app, name="memory")
 
-OUT_HELP = (
-    "Output pattern with {dir} {stem} {lang} {suffix} {relpath} "
-    "(default: {dir}/{stem}.{lang}{suffix})."
-)
-FORMAT_HELP = "Input format: md, html or txt (default: by suffix; sniffed on stdin)."
-ENCODING_HELP = "Input encoding (default: UTF-8, or what a byte-order mark says)."
-KEYS_HELP = "Front-matter keys whose values are translated, comma-separated."
-GLOSSARY_HELP = "Glossary file (.tsv, .csv, .json); may be repeated."
 
 
 def _opt(*names: str, metavar: str, help: str) -> typer.models.OptionInfo:
     return typer.Option(*names, metavar=metavar, help=help)
 
 
-Paths = Annotated[
-    list[str] | None,
-    typer.Argument(
-        metavar="PATH",
-        help="Files, directories, globs or -; none: the project's sources.",
-        show_default=False,
-    ),
-]
 Path1 = Annotated[
     str, typer.Argument(metavar="PATH", help="A document, or - for stdin.")
 ]
-To = Annotated[
-    str | None,
-    _opt("--to", metavar="LANG[,LANG]", help="Target language(s), comma-separated."),
-]
-From = Annotated[
-    str | None, _opt("--from", metavar="LANG", help="Source language (optional).")
-]
-EngineName = Annotated[
-    str | None,
-    _opt("--engine", metavar="NAME", help="Engine: hf (default; llamacpp for a GGUF "
-         "--model), llamacpp, pseudo or identity."),
-]
-Out = Annotated[str | None, _opt("--out", metavar="PATTERN", help=OUT_HELP)]
-Format = Annotated[str | None, _opt("--format", metavar="FORMAT", help=FORMAT_HELP)]
-Encoding = Annotated[str | None, _opt("--encoding", metavar="ENC", help=ENCODING_HELP)]
-Keys = Annotated[
-    str | None, _opt("--front-matter-keys", metavar="KEYS", help=KEYS_HELP)
-]
-BatchSize = Annotated[
-    str | None,
-    _opt("--batch-size", metavar="N|auto",
-         help="Segments per engine call; auto: the engine's default."),
-]
-Model = Annotated[
-    str | None,
-    _opt("--model", metavar="MODEL", help="hf engine: model id, alias or directory."),
-]
-Device = Annotated[
-    str | None,
-    _opt("--device", metavar="DEVICE", help="hf engine: auto, cpu, cuda or mps."),
-]
-Dtype = Annotated[
-    str | None,
-    _opt("--dtype", metavar="DTYPE", help="hf engine: auto, bf16, fp16 or fp32."),
-]
-Sampling = Annotated[
-    bool | None,
-    typer.Option("--sampling/--greedy",
-                 help="hf engine: Tencent's recommended sampling (default greedy).",
-                 show_default=False),
-]
-Template = Annotated[
-    str | None,
-    typer.Option("--template", metavar="auto|official|english",
-                 help="hf engine: prompt template choice (auto: English template "
-                      "for int4 1.8B checkpoints, where the Chinese one misfires)."),
-]
-GgufFile = Annotated[
-    str | None,
-    typer.Option("--gguf-file", metavar="NAME",
-                 help="llamacpp engine: which .gguf file of a GGUF repo or folder "
-                      "(default: the Q4_K_M one)."),
-]
-Skip = Annotated[
-    list[str] | None,
-    typer.Option("--skip", metavar="KIND",
-                 help="Leave segments of this kind untranslated (e.g. table_cell, "
-                      "alt, front_matter); repeatable."),
-]
-DialectName = Annotated[
-    str | None,
-    typer.Option("--dialect", metavar="NAME",
-                 help="Markdown dialect: auto (default: from mkdocs.yml, .vitepress/, "
-                      "docusaurus.config.*, book.toml, Hugo or Jekyll config, .mdx), "
-                      "commonmark, mkdocs, vitepress, mdx, hugo, mdbook, jekyll, myst."),
-]
-Protect = Annotated[
-    list[str] | None,
-    typer.Option("--protect", metavar="REGEX",
-                 help="Never translate text matching this regular expression; "
-                      "repeatable."),
-]
-KeepAnchors = Annotated[
-    bool | None,
-    typer.Option("--keep-anchors/--no-keep-anchors", show_default=False,
-                 help="Give each translated heading the id its source heading had "
-                      "(MkDocs attr_list, VitePress, Hugo, MDX), so #links still work."),
-]
-MaxFileSize = Annotated[
-    str | None,
-    typer.Option("--max-file-size", metavar="SIZE",
-                 help="Inputs larger than this fail: bytes, or e.g. 512K, 100MB, 1G "
-                      "(default 100MB)."),
-]
-Threads = Annotated[
-    int | None,
-    typer.Option("--threads", min=1, metavar="N", help="hf engine: CPU threads."),
-]
-MaxNew = Annotated[
-    int | None,
-    typer.Option("--max-new-tokens", min=1, metavar="N",
-                 help="hf engine: cap on generated tokens per segment."),
-]
-ContextTokens = Annotated[
-    int | None,
-    typer.Option("--context-tokens", min=0, metavar="N",
-                 help="Preceding text given as context, in tokens (default 128)."),
-]
-MaxSegment = Annotated[
-    int | None,
-    typer.Option("--max-segment-tokens", min=0, metavar="N",
-                 help="Split longer segments at sentences (default 256; 0: never)."),
-]
-Glossaries = Annotated[
-    list[str] | None, _opt("--glossary", metavar="FILE", help=GLOSSARY_HELP)
-]
-Strict = Annotated[
-    bool | None,
-    typer.Option("--strict-glossary/--lenient-glossary", show_default=False,
-                 help="A glossary miss fails that document (not written)."),
-]
-Exclude = Annotated[
-    list[str] | None,
-    _opt("--exclude", metavar="PATTERN",
-         help="Leave out matching sources; repeatable."),
-]
-MemoryPath = Annotated[
-    str | None,
-    _opt("--memory", metavar="PATH",
-         help="Translation memory (default .hymt/memory.sqlite, or $HYMT_MEMORY)."),
-]
-NoMemory = Annotated[
-    bool, typer.Option("--no-memory", help="Neither read nor write the memory.")
-]
-ConfigFile = Annotated[
-    str | None,
-    _opt("--config", metavar="FILE", help="Project file (default: nearest hymt.toml)."),
-]
-Check = Annotated[
-    bool, typer.Option("--check", help="Exit 1 when outputs are missing or stale.")
-]
-DryRun = Annotated[
-    bool, typer.Option("--dry-run", help="Count what would be translated; no writes.")
-]
-Prune = Annotated[
-    bool, typer.Option("--prune", help="Delete outputs hymt wrote whose source is "
-                       "gone (and that are unchanged since).")
-]
-AllowOutside = Annotated[
-    bool, typer.Option("--allow-outside",
-                       help="Let the project file's out pattern write outside the "
-                            "project folder.")
-]
-Json = Annotated[
-    bool, typer.Option("--json", help="Print a JSON run summary on stdout.")
-]
-Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print errors only.")]
-Verbose = Annotated[
-    bool, typer.Option("--verbose", "-v", help="Also print every per-segment problem.")
-]
-DEFAULT_KEYS = ",".join(DEFAULT_FRONT_MATTER_KEYS)
+Format = cli_options.annotation("format")
+Encoding = cli_options.annotation("encoding")
+Keys = cli_options.annotation("front_matter_keys")
+DialectName = cli_options.annotation("dialect")
+Protect = cli_options.annotation("protect")
+Device = cli_options.annotation("device")
+Debug = cli_options.annotation("debug")
+DEFAULT_KEYS = ",".join(settings.default("front_matter_keys"))
+RUN_FLAGS = ("threads", "max_new_tokens", "no_memory", "prune", "allow_outside")
+"""Flags without a project key that still shape the `RunConfig`."""
 
 
 def _version(value: bool) -> None:
@@ -251,74 +93,19 @@ def _root(
     """Batch document translator on Tencent's HY-MT1.5 models."""
 
 
-@app.command(epilog=EXIT_CODES)
-def translate(
-    paths: Paths = None,
-    to: To = None,
-    source: From = None,
-    engine: EngineName = None,
-    out: Out = None,
-    format_name: Format = None,
-    encoding: Encoding = None,
-    keys: Keys = None,
-    batch_size: BatchSize = None,
-    model: Model = None,
-    device: Device = None,
-    dtype: Dtype = None,
-    sampling: Sampling = None,
-    template: Template = None,
-    gguf_file: GgufFile = None,
-    skip: Skip = None,
-    dialect: DialectName = None,
-    protect: Protect = None,
-    keep_anchors: KeepAnchors = None,
-    max_file_size: MaxFileSize = None,
-    threads: Threads = None,
-    max_new_tokens: MaxNew = None,
-    context_tokens: ContextTokens = None,
-    max_segment_tokens: MaxSegment = None,
-    glossary: Glossaries = None,
-    strict_glossary: Strict = None,
-    exclude: Exclude = None,
-    memory: MemoryPath = None,
-    no_memory: NoMemory = False,
-    config_file: ConfigFile = None,
-    check: Check = False,
-    dry_run: DryRun = False,
-    prune: Prune = False,
-    allow_outside: AllowOutside = False,
-    json_out: Json = False,
-    debug: Debug = False,
-    quiet: Quiet = False,
-    verbose: Verbose = False,
-) -> int:
+def translate(**values: Any) -> int:
     """Translate documents (or the project's sources) into one or more languages."""
-    with _logging(debug):
-        if check and dry_run:
+    with _logging(values["debug"]):
+        if values["check"] and values["dry_run"]:
             raise UsageError("--check and --dry-run cannot be combined")
-        flags = {
-            "sources": tuple(paths or ()), "targets": (to,) if to else None,
-            "source": source, "engine": engine, "out": out, "format": format_name,
-            "encoding": encoding, "front_matter_keys": _keys(keys),
-            "batch_size": batch_size, "model": model, "device": device,
-            "dtype": dtype, "sampling": sampling, "template": template,
-            "gguf_file": gguf_file,
-            "skip_kinds": tuple(skip or ()), "context_tokens": context_tokens,
-            "max_segment_tokens": max_segment_tokens,
-            "glossaries": tuple(glossary or ()), "strict_glossary": strict_glossary,
-            "exclude": tuple(exclude or ()), "memory": memory,
-            "dialect": dialect, "protect": tuple(protect or ()),
-            "keep_anchors": keep_anchors, "max_file_size": max_file_size,
-        }
-        extra = {"threads": threads, "max_new_tokens": max_new_tokens,
-                 "no_memory": no_memory, "prune": prune,
-                 "allow_outside": allow_outside,
-                 "mode": Mode.CHECK if check else Mode.DRY_RUN if dry_run else Mode.TRANSLATE}
-        config = cli_config.build(flags, cli_config.load_project(config_file), extra)
-        if json_out and STDIN in config.paths:
+        extra = {name: values[name] for name in RUN_FLAGS} | {"mode": _mode(values)}
+        proj = cli_config.load_project(values["config"])
+        config = cli_config.build(settings.from_flags(values), proj, extra)
+        if values["json"] and STDIN in config.paths:
             raise UsageError("--json cannot be combined with '-' (stdout is the "
                              "document)")
-        watcher = progress.watcher(quiet=quiet, verbose=verbose, debug=debug)
+        watcher = progress.watcher(quiet=values["quiet"], verbose=values["verbose"],
+                                   debug=values["debug"])
         stdin = sys.stdin.buffer if sys.stdin is not None else io.BytesIO()
         stdout = cast(BinaryIO, GuardedStdout())
         try:
@@ -327,16 +114,19 @@ def translate(
             if isinstance(watcher, progress.Bar):
                 watcher.bar.stop()
         watcher.finish(summary)
-        if json_out:
+        if values["json"]:
             data = progress.summary_json(summary)
             write_stdout(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return EXIT_FAILED if summary.failed else EXIT_OK
 
 
-def _keys(keys: str | None) -> tuple[str, ...] | None:
-    if keys is None:
-        return None
-    return tuple(k.strip() for k in keys.split(",") if k.strip())
+app.command(epilog=EXIT_CODES)(cli_options.with_parameters(translate, SETTINGS))
+
+
+def _mode(values: dict[str, Any]) -> Mode:
+    if values["check"]:
+        return Mode.CHECK
+    return Mode.DRY_RUN if values["dry_run"] else Mode.TRANSLATE
 
 
 @app.command()
@@ -404,8 +194,7 @@ def segments(
     path: Path1,
     format_name: Format = None,
     encoding: Encoding = None,
-    keys: Annotated[str, _opt("--front-matter-keys", metavar="KEYS", help=KEYS_HELP)]
-    = DEFAULT_KEYS,
+    keys: Keys = DEFAULT_KEYS,
     dialect: DialectName = None,
     protect: Protect = None,
     debug: Debug = False,
@@ -413,12 +202,14 @@ def segments(
     """Print a document's segments as JSON lines (id, kind, text); the dialect
     used, and why, goes to stderr."""
     with _logging(debug):
-        check_options(format_name, encoding)
+        settings.format_name(format_name)
+        settings.encoding(encoding)
         source = Source(None) if path == STDIN else _existing(path)
-        options = replace(_options(keys), protect=protect_patterns(tuple(protect or ())))
+        protected = settings.protect_patterns(protect or ())
+        options = replace(_options(keys), protect=protected)
+        dialect = settings.dialect_name(dialect or settings.default("dialect"))
         try:
-            options, why = with_dialect(options, dialect_name(dialect or "auto"),
-                                        source.path, None)
+            options, why = with_dialect(options, dialect, source.path, None)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         try:

@@ -19,6 +19,7 @@ from hymt_cli.glossary import Glossary, misses, searchable_text
 from hymt_cli.languages import Language
 from hymt_cli.memory import TranslationMemory, request_entry, request_key
 from hymt_cli.prompts import TEMPLATE_VERSION
+from hymt_cli.settings import default
 from hymt_cli.splitting import split_text
 from hymt_cli.validate import clean_answer, plain_runs, repair, strip_tags
 
@@ -52,11 +53,11 @@ class Settings:
 
     batch_size: int = DEFAULT_BATCH_SIZE
     """Segments per engine call."""
-    context_tokens: int = 128
+    context_tokens: int = default("context_tokens")
     """Budget of preceding source text given as context (0: none)."""
     glossary: Glossary = Glossary()
     """Terms to enforce; each prompt gets only those its segment contains."""
-    max_segment_tokens: int = 256
+    max_segment_tokens: int = default("max_segment_tokens")
     """Longer segments are split at sentence boundaries and rejoined (0: never)."""
     memory: TranslationMemory | None = None
     """Where accepted answers are looked up first and stored per batch."""

@@ -14,10 +14,9 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from hymt_cli import engines
+from hymt_cli import settings
 from hymt_cli.document import Document
 from hymt_cli.documents import (
-    FORMATS,
     SegmentOptions,
     format_for_path,
     segment,
@@ -30,8 +29,6 @@ from hymt_cli.fileio import (
     Decoded,
     InputError,
     Source,
-    check_encoding,
-    check_pattern,
     decode,
     discover,
     excluded,
@@ -80,8 +77,8 @@ class RunConfig:
     """Glossary files (.tsv, .csv, .json) whose terms are enforced."""
     strict_glossary: bool = False
     """A glossary miss fails the document (not written)."""
-    context_tokens: int = 128
-    max_segment_tokens: int = 256
+    context_tokens: int = settings.default("context_tokens")
+    max_segment_tokens: int = settings.default("max_segment_tokens")
     memory: Path | None = None
     """The translation memory file; None: no memory."""
     exclude: tuple[str, ...] = ()
@@ -94,7 +91,7 @@ class RunConfig:
     out_root: Path | None = None
     """Outputs must lie inside this folder (the project's, when `out` comes from
     the project file and --allow-outside is not given); None: anywhere."""
-    max_file_size: int = MAX_FILE_SIZE
+    max_file_size: int = settings.default("max_file_size")
     """Inputs larger than this many bytes fail (see `fileio.read_source`)."""
 
     @property
@@ -121,36 +118,10 @@ class Loaded:
 
 
 def check_config(config: RunConfig) -> None:
-    """Raise `UsageError` for an unknown engine, format, encoding or pattern."""
-    if config.engine not in engines.engine_names():
-        known = ", ".join(engines.engine_names())
-        raise UsageError(f"unknown engine {config.engine!r} (known: {known})")
-    check_options(config.format, config.encoding)
-    if config.out is not None:
-        try:
-            check_pattern(config.out)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-    if not config.targets:
-        raise UsageError("no target language: pass --to or set targets in hymt.toml")
+    """Raise `UsageError` for settings that clash; each alone is checked in
+    `settings`."""
     if "-" in config.paths and (len(config.targets) > 1 or config.mode != Mode.TRANSLATE):
         raise UsageError("'-' (standard input) takes one --to and no --check/--dry-run")
-    for name in ("batch_size", "context_tokens", "max_segment_tokens"):
-        value = getattr(config, name)
-        if value is not None and value < (1 if name == "batch_size" else 0):
-            raise UsageError(f"--{name.replace('_', '-')} is out of range: {value}")
-
-
-def check_options(format_name: str | None, encoding: str | None) -> None:
-    """Raise `UsageError` for an unknown format or encoding."""
-    if format_name is not None and format_name not in FORMATS:
-        known = ", ".join(FORMATS)
-        raise UsageError(f"unknown format {format_name!r} (known: {known})")
-    if encoding is not None:
-        try:
-            check_encoding(encoding)
-        except LookupError:
-            raise UsageError(f"unknown encoding {encoding!r}") from None
 
 
 def plan(config: RunConfig, report: Reporter) -> list[Planned]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hymt_cli.errors import UsageError
+from hymt_cli.settings import PROJECT, Setting
 
 CONFIG_NAME = "hymt.toml"
 
@@ -20,44 +21,7 @@ class ConfigError(UsageError, ValueError):
     """A configuration file that cannot be used; the message names the file."""
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
-    """One setting: its TOML type and whether it names paths."""
-
-    kind: type
-    paths: bool = False
-    many: bool = False
-    """A list of values (a single string is accepted as a one-item list)."""
-
-
-FIELDS: dict[str, Field] = {
-    "sources": Field(str, paths=True, many=True),
-    "exclude": Field(str, many=True),
-    "targets": Field(str, many=True),
-    "source": Field(str),
-    "out": Field(str),
-    "format": Field(str),
-    "engine": Field(str),
-    "model": Field(str),
-    "device": Field(str),
-    "dtype": Field(str),
-    "glossaries": Field(str, paths=True, many=True),
-    "strict_glossary": Field(bool),
-    "front_matter_keys": Field(str, many=True),
-    "context_tokens": Field(int),
-    "batch_size": Field(int),
-    "max_segment_tokens": Field(int),
-    "memory": Field(str, paths=True),
-    "sampling": Field(bool),
-    "template": Field(str),
-    "gguf_file": Field(str),
-    "skip_kinds": Field(str, many=True),
-    "encoding": Field(str),
-    "dialect": Field(str),
-    "protect": Field(str, many=True),
-    "keep_anchors": Field(bool),
-    "max_file_size": Field(int),
-}
+FIELDS: dict[str, Setting] = {s.name: s for s in PROJECT}
 """Every key a configuration file may set."""
 
 
@@ -119,7 +83,7 @@ def _checked(path: Path, table: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _value(path: Path, key: str, spec: Field, value: Any) -> Any:
+def _value(path: Path, key: str, spec: Setting, value: Any) -> Any:
     items = [value] if spec.many and isinstance(value, str) else value
     check = items if spec.many else [items]
     if spec.many and not isinstance(items, list):
@@ -140,6 +104,6 @@ _TYPE_NAMES = {str: ("a string", "strings"), int: ("an integer", "integers"),
                bool: ("true or false", "booleans")}
 
 
-def _type_name(spec: Field) -> str:
+def _type_name(spec: Setting) -> str:
     one, many = _TYPE_NAMES[spec.kind]
     return f"a list of {many}" if spec.many else one
