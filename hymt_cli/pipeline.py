@@ -9,7 +9,9 @@ around them, so a document's structure never depends on the engine.
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -129,10 +131,11 @@ def translate(
     run = _Run(engine, settings)
     for job in jobs:
         run.add(job)
-        while run.queued() >= 4 * settings.batch_size:
+        while run.fill() >= run.window:
             run.step()
             yield from run.finished()
-    while run.queued():
+        yield from run.finished()
+    while run.fill():
         run.step()
         yield from run.finished()
     yield from run.finished()
@@ -154,21 +157,38 @@ class _Run:
         self.jobs: dict[int, tuple[Job, Report, dict[str, str]]] = {}
         self.waiting: dict[int, int] = {}
         self.queue: list[_Unit] = []
+        self.sources: deque[tuple[int, Iterator[_Unit]]] = deque()
+        """Documents whose units are still to be made, oldest first."""
+        self.window = 4 * settings.batch_size
+        """Units queued at a time: four batches."""
         self.order: list[int] = []
         self.added = 0
         self.count_tokens = engine.count_tokens
         self.fingerprint = engine.fingerprint
 
     def add(self, job: Job) -> None:
-        """Queue every segment of `job`."""
+        """Take `job` on; its segments are queued as `fill` asks for them."""
         index = self.added
         self.added += 1
         self.order.append(index)
         report, translations = Report(job.name), {}
         self.jobs[index] = (job, report, translations)
-        units = list(self._units(index, job, translations))
-        report.segments = self.waiting[index] = len({id(u.whole or u) for u in units})
-        self.queue.extend(self._recall(units, report))
+        report.segments = self.waiting[index] = sum(
+            s.kind not in TARGET_KINDS for s in job.document.segments())
+        self.sources.append((index, self._units(index, job, translations)))
+
+    def fill(self) -> int:
+        """Queue units until a window's worth waits for the engine (or none are
+        left); units the memory answers are finished on the way. Units are made
+        lazily, so a long document never holds all its requests at once."""
+        while len(self.queue) < self.window and self.sources:
+            index, units = self.sources[0]
+            chunk = list(itertools.islice(units, self.window))
+            if not chunk:
+                self.sources.popleft()
+                continue
+            self.queue.extend(self._recall(chunk, self.jobs[index][1]))
+        return len(self.queue)
 
     def _recall(self, units: list[_Unit], report: Report) -> list[_Unit]:
         """Finish the units the memory knows; return the others."""
@@ -221,13 +241,9 @@ class _Run:
                               terms=terms, kind=segment.kind)
             yield _Unit(index, part, request, whole=whole)
 
-    def queued(self) -> int:
-        """Units waiting for the engine."""
-        return len(self.queue)
-
     def step(self) -> None:
         """Translate up to four batches' worth of queued units."""
-        chunk = self.queue[: 4 * self.settings.batch_size]
+        chunk = self.queue[: self.window]
         del self.queue[: len(chunk)]
         for start in range(0, len(chunk), self.settings.batch_size):
             self._translate(chunk[start : start + self.settings.batch_size])

@@ -273,3 +273,25 @@ def test_a_retry_renders_the_answer_of_the_second_attempt(
     assert text == "<b>y1</b>\n"
     assert (report.retries, report.fallbacks) == (1, 0)
     assert [[r.attempt for r in b] for b in engine.batches] == [[0], [1]]
+
+
+def test_a_long_document_is_fed_to_the_engine_before_it_is_all_queued() -> None:
+    """Requests (each with its context window) are made a window at a time: the
+    engine answers the first batch before the last segment's context is built."""
+    counted: list[str] = []
+    first_call: list[int] = []
+
+    class Watching(Recording):
+        def translate_batch(self, requests: Sequence[Request]) -> list[str]:
+            first_call.append(first_call[0] if first_call else len(counted))
+            return super().translate_batch(requests)
+
+    engine = Watching()
+    engine.count_tokens = lambda text: counted.append(text) or 1
+    texts = [f"a{n}" for n in range(200)]
+    text, report = translate_document(Job("doc", _doc(*texts), resolve("de")), engine,
+                                      Settings(batch_size=4, context_tokens=8))
+    assert report.segments == report.translated == 200
+    assert sum(len(b) for b in engine.batches) == 200
+    assert 0 < first_call[0] < len(counted) / 4  # a window in, not the whole document
+    assert text.count("<b>") == 200

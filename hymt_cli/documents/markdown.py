@@ -8,7 +8,6 @@ Which blocks are translated is the `EXTRACTORS` table, switchable by kind name.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -205,22 +204,46 @@ def segment_markdown(
     ctx = MdContext(text, frozenset(kinds),
                     protect=gap_patterns(options.dialect, protect))
     doc = locate(text, options.dialect)
+    regions = off_regions(text)
+    pieces: list[Piece] = []
+    headings: list[Heading] = []
+    cursor = numbered = 0
+    # One run of blocks at a time: its tokens and provisional segments go before
+    # the next run is parsed, so memory holds the finished pieces and one run.
+    for tokens in parse_chunks(parser_for(options.dialect), doc.norm):
+        found, found_headings = _extract(ctx, doc, tokens, options)
+        part, cursor = assemble(text, drop_off_regions(regions, found), cursor)
+        names = numbering(part, numbered)
+        numbered += len(names)
+        pieces.extend(_rename(piece, names) for piece in part)
+        headings.extend(replace(h, segment_id=names.get(h.segment_id or ""))
+                        for h in found_headings)
+    if cursor < len(text):
+        pieces.append(text[cursor:])
+    syntax = syntax_for(options.dialect) if options.keep_anchors else None
+    if syntax is not None:
+        pieces = _with_anchors(pieces, anchor_suffixes(headings, syntax))
+    return Document(tuple(pieces), format=NAME)
+
+
+def _extract(
+    ctx: MdContext, doc: Located, tokens: list[Token], options: SegmentOptions
+) -> tuple[list[Segment], list[Heading]]:
+    """The segments of one run of tokens, and its headings."""
     found: list[Segment] = []
     headings: list[Heading] = []
-    chunks = parse_chunks(parser_for(options.dialect), doc.norm)
-    for token, kind in classify(itertools.chain.from_iterable(chunks)):
+    for token, kind in classify(tokens):
         if kind in ctx.kinds:
             new = EXTRACTORS[kind](ctx, doc, token, kind, options)
             found.extend(new)
             if kind == "heading":
                 headings.append(_heading(token, new))
-    syntax = syntax_for(options.dialect) if options.keep_anchors else None
-    if syntax is not None:
-        suffixes = anchor_suffixes(headings, syntax)
-        found = [with_anchor(s, suffixes[s.id]) if s.id in suffixes else s
-                 for s in found]
-    kept = drop_off_regions(text, found)
-    return Document(renumber(assemble(text, kept)), format=NAME)
+    return found, headings
+
+
+def _with_anchors(pieces: list[Piece], suffixes: dict[str, str]) -> list[Piece]:
+    return [with_anchor(p, suffixes[p.id])
+            if isinstance(p, Segment) and p.id in suffixes else p for p in pieces]
 
 
 def _heading(token: Token, segments: list[Segment]) -> Heading:
@@ -256,17 +279,27 @@ def classify(tokens: Iterable[Token]) -> Iterable[tuple[Token, str]]:
         previous = token.type
 
 
-def drop_off_regions(text: str, segments: list[Segment]) -> list[Segment]:
-    """Segments outside `<!-- hymt:off -->` … `<!-- hymt:on -->` regions."""
-    regions = [m.span() for m in _OFF_REGION.finditer(text)]
+def off_regions(text: str) -> list[tuple[int, int]]:
+    """Where `<!-- hymt:off -->` … `<!-- hymt:on -->` regions lie in `text`."""
+    return [m.span() for m in _OFF_REGION.finditer(text)]
+
+
+def drop_off_regions(
+    regions: list[tuple[int, int]], segments: list[Segment]
+) -> list[Segment]:
+    """Segments outside the `off_regions`."""
+    if not regions:
+        return segments
     return [s for s in segments
             if not any(a < s.end and s.start < b for a, b in regions)]
 
 
-def assemble(text: str, segments: list[Segment]) -> tuple[Piece, ...]:
-    """Segments in source order with the skeleton between them."""
+def assemble(
+    text: str, segments: list[Segment], cursor: int = 0
+) -> tuple[list[Piece], int]:
+    """Segments in source order with the skeleton before each, from `cursor`;
+    and the offset just past the last one (the skeleton after it is not added)."""
     pieces: list[Piece] = []
-    cursor = 0
     for seg in sorted(segments, key=lambda s: s.start):
         if seg.start < cursor or text[seg.start : seg.end] != seg.source:
             continue  # overlapping or misplaced: leave that text as skeleton
@@ -274,18 +307,16 @@ def assemble(text: str, segments: list[Segment]) -> tuple[Piece, ...]:
             pieces.append(text[cursor : seg.start])
         pieces.append(seg)
         cursor = seg.end
-    if cursor < len(text):
-        pieces.append(text[cursor:])
-    return tuple(pieces)
+    return pieces, cursor
 
 
-def renumber(pieces: tuple[Piece, ...]) -> tuple[Piece, ...]:
-    """Give segments the ids s1, s2, … in order of their start offsets."""
+def numbering(pieces: list[Piece], numbered: int = 0) -> dict[str, str]:
+    """Provisional id -> final id: s1, s2, … in order of start offsets, counting
+    on from `numbered` segments before these pieces."""
     found: list[Segment] = []
     _collect(pieces, found)
     order = sorted(found, key=lambda s: s.start)
-    names = {seg.id: f"s{number}" for number, seg in enumerate(order, 1)}
-    return tuple(_rename(piece, names) for piece in pieces)
+    return {seg.id: f"s{number}" for number, seg in enumerate(order, numbered + 1)}
 
 
 def _collect(pieces: Iterable[Piece], found: list[Segment]) -> None:

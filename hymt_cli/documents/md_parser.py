@@ -60,7 +60,7 @@ _DIALECT_ANCHORS = {
 """Trailing heading ids a dialect adds: kept as skeleton, never translated."""
 _SEQUENTIAL_RULES = frozenset({"emphasis", "strikethrough"})
 
-CHUNK_CHARS = 200_000
+CHUNK_CHARS = 64_000
 """Documents longer than this are parsed in runs of top-level blocks of about
 this many characters (see `parse_chunks`)."""
 
@@ -79,7 +79,7 @@ class _Scan:
     depth: int = 0
     """Nesting of `tokenize` calls (1: the document's top level)."""
     ends: list[int] = field(default_factory=list)
-    """Lines where a top-level block ended and a blank line follows."""
+    """Lines where a top-level block ended next to a blank line."""
 
 
 def make_parser(dialect: Dialect = COMMONMARK) -> MarkdownIt:
@@ -143,9 +143,10 @@ def parse_chunks(
     top-level blocks at a time (one run for a short document).
 
     A long document is first scanned without keeping tokens: that finds the runs'
-    limits (block ends followed by a blank line, so no run changes how a block
-    ends) and fills `env` with every reference definition, so links resolve in
-    runs before their definition. Footnote definitions are not moved to the end.
+    limits (block ends next to a blank line: each run's blocks end where they
+    would in the whole document) and fills `env` with every reference
+    definition, so links resolve in runs before their definition. Footnote
+    definitions are not moved to the end.
     """
     env = {} if env is None else env
     if not src:
@@ -171,9 +172,10 @@ def _runs(
     scan = _Scan()
     env[_SCAN] = scan
     try:
-        md.block.tokenize(StateBlock(src, md, env, []), 0, state.lineMax)
+        md.block.tokenize(state, 0, state.lineMax)
     finally:
         del env[_SCAN]
+        state.tokens, state.line = [], 0
     runs, first = [], 0
     for end in scan.ends:
         if state.bMarks[end] - state.bMarks[first] >= CHUNK_CHARS:
@@ -324,8 +326,9 @@ def _tracked_block(fn: Callable[..., bool]) -> Callable[..., bool]:
         if scan is None:
             annotate(state, state.tokens[count:])
         elif scan.depth == 1:  # a top-level block: keep where it ends, not its tokens
-            if state.line < state.lineMax and state.isEmpty(state.line):
-                scan.ends.append(state.line)
+            line = state.line
+            if line < state.lineMax and (state.isEmpty(line) or state.isEmpty(line - 1)):
+                scan.ends.append(line)
             del state.tokens[:]
         return ok
 
