@@ -8,7 +8,7 @@ replaces each segment by its translation, re-encoded for the spot it stands in.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 Escape = Callable[[str], str]
@@ -103,6 +103,10 @@ class Document:
     """Skeleton strings and segments, in source order."""
     format: str = "txt"
     """The adapter that produced it: md, html or txt."""
+    structure: Callable[[str], Iterable[tuple[str, str, tuple[tuple[str, str], ...]]]] \
+        | None = field(default=None, compare=False)
+    """The structure of a text in this document's format, as `hymt_cli.structure`
+    events; a rendering must keep the source's (None: nothing to keep)."""
 
     @property
     def source(self) -> str:

@@ -23,6 +23,7 @@ from hymt_cli.memory import TranslationMemory, request_entry, request_key
 from hymt_cli.prompts import TEMPLATE_VERSION
 from hymt_cli.settings import default
 from hymt_cli.splitting import split_text
+from hymt_cli.structure import same_events
 from hymt_cli.validate import clean_answer, plain_runs, repair, strip_tags
 
 log = logging.getLogger(__name__)
@@ -309,7 +310,54 @@ class _Run:
         while self.order and self.waiting[self.order[0]] == 0:
             index = self.order.pop(0)
             job, report, translations = self.jobs.pop(index)
-            yield job, job.document.render(translations), report
+            yield job, render_checked(job.document, translations, report), report
+
+
+def render_checked(
+    document: Document, translations: dict[str, str], report: Report
+) -> str:
+    """The rendered document, its structure checked against the source's.
+
+    Validated answers keep their tags, and adapters escape what they render, so
+    this should hold; if it does not, the segments that break it are found by
+    halving and keep their source text (reported as fallbacks): a document is
+    never written with markup its source does not have.
+    """
+    text = document.render(translations)
+    structure = document.structure
+    if structure is None or text == document.source:
+        return text
+    source = document.source
+
+    def keeps(reverted: set[str]) -> bool:
+        kept = {k: v for k, v in translations.items() if k not in reverted}
+        return same_events(structure(source), structure(document.render(kept)))
+
+    if keeps(set()):
+        return text
+    changed = [s.id for s in document.segments()
+               if translations.get(s.id, s.text) != s.text]
+    broken = _culprits(changed, set(), keeps)
+    for sid in sorted(broken, key=lambda name: changed.index(name)):
+        report.fallbacks += 1
+        report.problems.append(f"{sid}: its translation changed the document's "
+                               "structure; the source text is kept")
+    return document.render({k: v for k, v in translations.items() if k not in broken})
+
+
+def _culprits(
+    candidates: list[str], reverted: set[str], keeps: Callable[[set[str]], bool]
+) -> set[str]:
+    """The fewest of `candidates` to revert (besides `reverted`) for `keeps`,
+    found by halving: about two checks per culprit per halving."""
+    if not candidates or keeps(reverted):
+        return set()
+    if len(candidates) == 1:
+        return set(candidates)
+    half = len(candidates) // 2
+    first, second = candidates[:half], candidates[half:]
+    found = _culprits(first, reverted | set(second), keeps)
+    return found | _culprits(second, reverted | found, keeps)
 
 
 def _piece(segment: Segment, number: int, text: str) -> Segment:

@@ -1,10 +1,18 @@
-"""Structure of rendered HTML, text aside: what a translation must not change."""
+"""The structure check before a document is written: what translation must not change.
+
+A page's structure is the stream of its HTML parser events (start and end tags
+with their attributes, comments), text left out. Markdown is rendered to HTML a
+run of blocks at a time by the segmentation parser of its dialect, so checking
+a long document costs no more memory than segmenting it. Equal event streams
+build equal element trees.
+"""
 
 from __future__ import annotations
 
 import re
-
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from collections.abc import Iterable, Iterator
+from html.parser import HTMLParser
+from itertools import zip_longest
 
 TEXT_ATTRIBUTES = frozenset(
     {"alt", "title", "placeholder", "aria-label", "lang", "xml:lang", "dir"}
@@ -17,45 +25,71 @@ TARGET_ATTRIBUTES = frozenset({"lang", "xml:lang", "dir"})
 TEXT_META = frozenset({"description", "og:title", "og:description", "twitter:title",
                        "twitter:description"})
 
-Node = tuple[str, tuple[tuple[str, str], ...], tuple["Node", ...]]
+VOID_ELEMENTS = frozenset(
+    "area base br col embed hr img input link meta param source track wbr".split()
+)
+"""Elements without content: `<br>` and `<br/>` are the same element."""
 
+Event = tuple[str, str, tuple[tuple[str, str], ...]]
+"""`("start", name, attributes)`, `("end", name, ())` or `("comment", text, ())`."""
+
+FEED_CHARS = 65_536
+"""HTML is fed to the parser in slices of this many characters."""
 
 _ABRUPT_COMMENT_RE = re.compile(r"<!---?>")
 
 
-def html_structure(html: str) -> tuple[Node, ...]:
-    """The element tree of `html`: names, non-text attributes, comments; no text."""
-    # HTML5 (and CommonMark 0.31) end `<!-->` and `<!--->` at once; html.parser
-    # would run on to the next `-->`, swallowing text, so spell them `<!---->`.
-    html = _ABRUPT_COMMENT_RE.sub("<!---->", html)
-    soup = BeautifulSoup(html, "html.parser")
-    return _children(soup)
+class _Events(HTMLParser):
+    """Collects structure events; text, declarations and entities are ignored."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.events: list[Event] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.events.append(("start", tag, _attributes(tag, attrs)))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in VOID_ELEMENTS:
+            self.events.append(("end", tag, ()))
+
+    def handle_comment(self, data: str) -> None:
+        self.events.append(("comment", data, ()))
 
 
-def _children(parent: Tag) -> tuple[Node, ...]:
-    nodes: list[Node] = []
-    for child in parent.children:
-        if isinstance(child, Comment):
-            nodes.append(("#comment", (("text", str(child)),), ()))
-        elif isinstance(child, Tag):
-            nodes.append((child.name, _attributes(child), _children(child)))
-        elif isinstance(child, NavigableString):
-            continue
-    return tuple(nodes)
-
-
-def _attributes(tag: Tag) -> tuple[tuple[str, str], ...]:
+def _attributes(tag: str, attrs: list[tuple[str, str | None]]) -> tuple[tuple[str, str], ...]:
+    values = {name: value or "" for name, value in attrs}
+    text_meta = tag == "meta" and (values.get("name", "").lower() in TEXT_META
+                                   or values.get("property", "").lower() in TEXT_META)
     pairs = []
-    text_meta = tag.name == "meta" and (
-        str(tag.get("name", "")).lower() in TEXT_META
-        or str(tag.get("property", "")).lower() in TEXT_META
-    )
-    for name, value in tag.attrs.items():
-        if tag.name == "html" and name in TARGET_ATTRIBUTES:
+    for name, value in values.items():
+        if tag == "html" and name in TARGET_ATTRIBUTES:
             continue
         if name in TEXT_ATTRIBUTES or (text_meta and name == "content"):
             value = "*"
-        if isinstance(value, list):
-            value = " ".join(value)
-        pairs.append((name, str(value)))
+        pairs.append((name, " ".join(value.split()) if name == "class" else value))
     return tuple(sorted(pairs))
+
+
+def html_events(chunks: Iterable[str]) -> Iterator[Event]:
+    """The structure events of the HTML made by joining `chunks`, as they come."""
+    parser = _Events()
+    for chunk in chunks:
+        # HTML5 (and CommonMark 0.31) end `<!-->` and `<!--->` at once; html.parser
+        # would run on to the next `-->`, swallowing text, so spell them `<!---->`.
+        chunk = _ABRUPT_COMMENT_RE.sub("<!---->", chunk)
+        for start in range(0, len(chunk), FEED_CHARS):
+            parser.feed(chunk[start : start + FEED_CHARS])
+            yield from parser.events
+            parser.events.clear()
+    parser.close()
+    yield from parser.events
+
+
+def same_events(first: Iterable[Event], second: Iterable[Event]) -> bool:
+    """Whether two event streams are equal (read only as far as they agree)."""
+    return all(a == b for a, b in zip_longest(first, second))

@@ -15,7 +15,7 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-from hymt_cli.structure import Node, html_structure
+from tests.html_tree import Node, html_structure
 
 NODE_DIR = Path(__file__).parent / "node"
 RENDER_SCRIPT = NODE_DIR / "render.mjs"

@@ -24,7 +24,7 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from hymt_cli.documents import SegmentOptions, segment
 from hymt_cli.documents.dialects import get_dialect
 from hymt_cli.engines.pseudo import pseudo_translate
-from hymt_cli.structure import html_structure
+from tests.html_tree import html_structure
 from tests.mkdocs_render import comparable_config, load_mkdocs_config, render_mkdocs
 
 SITE = Path(__file__).resolve().parent / "cases" / "dialects" / "mkdocs"

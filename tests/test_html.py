@@ -12,7 +12,7 @@ from hymt_cli.document import TAG_RE, Document, Segment, render_segment
 from hymt_cli.documents import segment
 from hymt_cli.documents.html import target_values
 from hymt_cli.engines.pseudo import pseudo_translate
-from hymt_cli.structure import html_structure
+from tests.html_tree import html_structure
 
 CASES = Path(__file__).parent / "cases" / "html"
 FIXTURES = sorted(CASES.glob("*.html"))

@@ -295,3 +295,30 @@ def test_a_long_document_is_fed_to_the_engine_before_it_is_all_queued() -> None:
     assert sum(len(b) for b in engine.batches) == 200
     assert 0 < first_call[0] < len(counted) / 4  # a window in, not the whole document
     assert text.count("<b>") == 200
+
+
+def test_a_translation_that_changes_the_structure_is_not_written() -> None:
+    """An answer that would turn a paragraph into a heading (an escape an adapter
+    missed) is caught before writing: that segment keeps its source text."""
+    from functools import partial
+
+    from hymt_cli.documents.markdown import structure_events
+
+    pieces: list = []
+    for n, text in enumerate(["First para", "Second para", "Third para"], 1):
+        builder = SegmentBuilder("paragraph", 0)  # escape `keep`: nothing escaped
+        builder.text(text)
+        pieces += [builder.build(f"s{n}"), "\n\n"]
+    doc = Document(tuple(pieces), "md", structure=partial(structure_events))
+    answers = {"First para": "Erster", "Second para": "# Zweiter", "Third para": "Dritter"}
+    engine = Recording(lambda r: answers[r.text])
+    text, report = translate_document(Job("doc", doc, resolve("de")), engine)
+    assert text == "Erster\n\nSecond para\n\nDritter\n\n"
+    assert report.fallbacks == 1
+    assert any(p.startswith("s2: its translation changed") for p in report.problems)
+
+
+def test_structure_is_checked_only_when_the_format_has_one() -> None:
+    engine = Recording(lambda r: r.text.replace("x", "# x"))
+    text, report = translate_document(Job("doc", _doc("x"), resolve("de")), engine)
+    assert text == "<b># x</b>\n" and report.fallbacks == 0

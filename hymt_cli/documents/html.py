@@ -13,8 +13,8 @@ aria-label, meta description/og content) are segments of their own, nested in th
 tag markup when the tag sits inside a run. `<html lang/dir>` are segments of kind
 `lang`/`dir` filled from the target by the pipeline (`target_values`).
 Markup is never rewritten: rendering only replaces text and attribute values,
-escaped for their spot, so the element tree is kept; the tests check that with
-bs4 (`hymt_cli.structure.html_structure`).
+escaped for their spot, so the element tree is kept; the pipeline checks that
+before writing (`page_structure`), and the tests with bs4 trees.
 
 Never translated: script, style, pre, code, kbd, samp, var, svg, math, template,
 textarea content, comments, doctype, processing instructions, CDATA, subtrees
@@ -27,6 +27,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Iterator
 from itertools import count
 
 from hymt_cli.document import Document, Escape, Markup, Piece, Segment, SegmentBuilder
@@ -62,6 +63,7 @@ from hymt_cli.documents.html_tokens import (
     attribute_spans,
     tokenize,
 )
+from hymt_cli.structure import Event, html_events
 
 NAME = "html"
 SUFFIXES = (".html", ".htm", ".xhtml")
@@ -85,7 +87,12 @@ def segment(text: str, options: SegmentOptions) -> Document:
         # HTMLParser asserts on some declarations (`<![foo[`); bs4 rejects those too.
         log.warning("HTML kept untranslated, the parser rejected it: %s", error)
         return Document((text,) if text else (), NAME)
-    return Document(_merge(_Segmenter(tokens).pieces()), NAME)
+    return Document(_merge(_Segmenter(tokens).pieces()), NAME, structure=page_structure)
+
+
+def page_structure(text: str) -> Iterator[Event]:
+    """The structure of an HTML page or fragment (see `hymt_cli.structure`)."""
+    return html_events([text])
 
 
 def target_values(doc: Document, code: str, rtl: bool) -> dict[str, str]:

@@ -8,14 +8,15 @@ Which blocks are translated is the `EXTRACTORS` table, switchable by kind name.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
 from markdown_it.token import Token
 
 from hymt_cli.document import TAG_RE, Document, Markup, Piece, Segment, Tag
-from hymt_cli.structure import html_structure
+from hymt_cli.structure import Event, html_events, same_events
 from hymt_cli.documents import SegmentOptions
 from hymt_cli.documents.md_escape import (
     escape_cell,
@@ -46,15 +47,10 @@ from hymt_cli.documents.md_parser import (
     render_html,
 )
 from hymt_cli.documents.md_protect import gap_patterns
-from hymt_cli.documents.md_source import (
-    TEMPLATE_FEATURES,
-    Located,
-    locate,
-    mask_templates,
-)
+from hymt_cli.documents.md_source import Located, locate
 
 __all__ = ["NAME", "SUFFIXES", "EXTRACTORS", "KINDS", "segment", "segment_markdown",
-           "make_parser", "render_html", "same_structure"]
+           "make_parser", "render_html", "same_structure", "structure_events"]
 
 NAME = "md"
 SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
@@ -223,7 +219,8 @@ def segment_markdown(
     syntax = syntax_for(options.dialect) if options.keep_anchors else None
     if syntax is not None:
         pieces = _with_anchors(pieces, anchor_suffixes(headings, syntax))
-    return Document(tuple(pieces), format=NAME)
+    structure = functools.partial(structure_events, dialect=options.dialect)
+    return Document(tuple(pieces), format=NAME, structure=structure)
 
 
 def _extract(
@@ -350,11 +347,16 @@ def _segments_of(pieces: list[Piece]) -> list[Segment]:
     return [piece for piece in pieces if isinstance(piece, Segment)]
 
 
+def structure_events(text: str, dialect: Dialect = COMMONMARK) -> Iterator[Event]:
+    """The structure of Markdown `text` as the site renders it (templates
+    expanded), a run of blocks at a time (see `hymt_cli.structure`)."""
+    md = parser_for(dialect)
+    env: dict[str, object] = {}
+    chunks = parse_chunks(md, locate(text, dialect).norm, env)
+    return html_events(md.renderer.render(tokens, md.options, env) for tokens in chunks)
+
+
 def same_structure(source: str, rendered: str, dialect: Dialect = COMMONMARK) -> bool:
     """Whether two Markdown texts render to the same HTML element structure."""
-    def seen(text: str) -> str:  # as the site's renderer sees it: templates expanded
-        if any(dialect.has(f) for f in TEMPLATE_FEATURES):
-            text = mask_templates(text)
-        return render_html(text, dialect)
-
-    return html_structure(seen(source)) == html_structure(seen(rendered))
+    return same_events(structure_events(source, dialect),
+                       structure_events(rendered, dialect))
