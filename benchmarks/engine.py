@@ -74,15 +74,16 @@ def worker(args: argparse.Namespace) -> dict:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     tokens = 0
-    generate = engine._generate
+    generate = engine.generate
 
-    def counted(prompts: list[list[int]], batch: list) -> list[list[int]]:
+    def counted(prompts: list[list[int]], budgets: list[int],
+                sampling: object = None) -> list[list[int]]:
         nonlocal tokens
-        outputs = generate(prompts, batch)
+        outputs = generate(prompts, budgets, sampling)
         tokens += sum(len(o) for o in outputs)
         return outputs
 
-    engine._generate = counted  # type: ignore[method-assign]
+    engine.generate = counted  # type: ignore[method-assign]
     start = time.perf_counter()
     engine.translate_batch(work)
     if args.device == "cuda":

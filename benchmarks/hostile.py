@@ -1,16 +1,18 @@
-"""Hostile inputs: many tags in one segment, and one very large Markdown file.
+"""Hostile inputs: many tags in one segment, and very large Markdown files.
 
-    python benchmarks/hostile.py                 # 10,000 tags; a 50 MB document
+    python benchmarks/hostile.py                 # 10,000 tags; 1, 10, 50 MB documents
     python benchmarks/hostile.py --mb 5 --tags 2500
 
 Row 1: one paragraph of `--tags` `**w**` runs through the pipeline with the
 identity engine, in-process, once with the answer validation of a previous
 revision (`hymt_cli/validate.py` from `git show REV:…`, loaded as a temporary
 module: by default the last revision whose space-moving ran one regex
-substitution per tag) and once with the current one. Row 2: a `--mb` MB Markdown
-document through `hymt translate --engine pseudo --no-memory` in a subprocess:
-seconds, and the child's peak RSS (`resource.getrusage(RUSAGE_CHILDREN)` in a
-wrapper process that runs only that child). Writes benchmarks/results/hostile.md.
+substitution per tag) and once with the current one. Then, for each `--mb` size,
+a Markdown document of that many MB through `hymt translate --engine pseudo
+--no-memory` in a subprocess: seconds, the child's peak RSS
+(`resource.getrusage(RUSAGE_CHILDREN)` in a wrapper process that runs only that
+child) and peak RSS per MB of input, also net of a run on a tiny document (the
+interpreter and its imports). Writes benchmarks/results/hostile.md.
 """
 
 from __future__ import annotations
@@ -132,11 +134,22 @@ def run_pseudo(source: Path) -> tuple[float, int, int]:
     return elapsed, int(rss), int(code)
 
 
+def document_row(source: Path, megabytes: float, base: float) -> str:
+    """One table row: translate a generated document of `megabytes` MB."""
+    size = write_document(source, megabytes)
+    seconds, rss, code = run_pseudo(source)
+    mib, input_mib = rss / 1024, size / 2**20
+    return (f"| {size / 1e6:.1f} MB Markdown, `hymt translate --engine pseudo "
+            f"--no-memory` (exit {code}) | | {seconds:.1f} s | {mib:.0f} MiB | "
+            f"{mib / input_mib:.1f} | {(mib - base) / input_mib:.1f} |")
+
+
 def main() -> None:
     """Run both rows and write the results file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tags", type=int, default=10_000)
-    parser.add_argument("--mb", type=float, default=50.0)
+    parser.add_argument("--mb", default="1,10,50",
+                        help="document sizes in MB, comma-separated")
     parser.add_argument("--before", help="git revision for the 'before' validate.py")
     args = parser.parse_args()
     revision = args.before or before_revision()
@@ -146,15 +159,14 @@ def main() -> None:
         before = time_identity(args.tags, old.repair)
         after = time_identity(args.tags, validate.repair)
         rows.append(f"| {args.tags:,}-tag segment, identity engine (in-process) | "
-                    f"{before:.2f} s | {after:.2f} s | |")
+                    f"{before:.2f} s | {after:.2f} s | | | |")
         print(rows[-1], flush=True)
-        source = Path(tmp) / "big.md"
-        size = write_document(source, args.mb)
-        seconds, rss, code = run_pseudo(source)
-        rows.append(f"| {size / 1e6:.0f} MB Markdown, `hymt translate --engine pseudo "
-                    f"--no-memory` (exit {code}) | | {seconds:.1f} s | "
-                    f"{rss / 1024:.0f} MiB ({rss / 1024 / (size / 2**20):.1f}× input) |")
-        print(rows[-1], flush=True)
+        tiny = Path(tmp) / "tiny.md"
+        write_document(tiny, 0.001)
+        base = run_pseudo(tiny)[1] / 1024
+        for mb in (float(x) for x in args.mb.split(",")):
+            rows.append(document_row(Path(tmp) / f"big-{mb:g}.md", mb, base))
+            print(rows[-1], flush=True)
     write_results(rows, revision, " ".join(sys.argv[1:]))
 
 
@@ -172,8 +184,8 @@ def write_results(rows: list[str], revision: str, argv: str) -> None:
         f"- tree: HEAD {head} plus working-tree changes; 'before' validate.py from "
         f"`{revision}`",
         "",
-        "| case | before | after | peak RSS |",
-        "|---|---|---|---|",
+        "| case | before | after | peak RSS | RSS per MB | net RSS per MB |",
+        "|---|---|---|---|---|---|",
         *rows,
         "",
     ])

@@ -1,3 +1,21 @@
-"""hymt: batch document translation with Tencent's HY-MT1.5 models."""
+"""hymt: batch document translation with Tencent's HY-MT1.5 models.
+
+One direction of flow, each stage in its own modules:
+
+- command line: `cli` (Typer) with `settings` (every setting declared once),
+  `cli_options`, `cli_config` and `project` (hymt.toml) -> a frozen `RunConfig`;
+- documents: `documents/` adapters turn bytes into a `document.Document`
+  (skeleton + segments with `<sN>` tags), read by `fileio`;
+- plan: `plan` finds the inputs and outputs, refuses clashes, segments each input
+  once with a job per target;
+- pipeline: `pipeline` adds context, `glossary` terms and `memory` answers,
+  splits long segments (`splitting`) and batches requests;
+- engines: `engines/` (one protocol; `prompts` builds HY-MT's prompts);
+- validate: `validate` cleans and checks each answer, repairs or rejects it;
+- render: `document` re-encodes answers in their spot; `structure` checks the
+  result against the source before anything is written;
+- write: `run` writes atomically (`fileio`), records outputs, reports `outcome`s
+  to `progress`; `prune` deletes outputs whose source is gone.
+"""
 
 __version__ = "0.1.0"

@@ -321,3 +321,16 @@ def test_github_alert_markers_stay_untranslated(source: str, texts: list[str]) -
     out = doc.render({s.id: pseudo_translate(s.text) for s in doc.segments()})
     if source.startswith("> [!"):
         assert out.splitlines()[0] == source.splitlines()[0]
+
+
+def test_underscore_emphasis_turned_star_inside_star_emphasis_keeps_its_structure() -> None:
+    """Found by hypothesis: `_x_` inside `*…*` between CJK text cannot become
+    `*x*` (it would close the outer emphasis there); it is written as `<em>`."""
+    text = "alpha *alpha _`alpha`_ alpha* _alpha_\n"
+    doc = segment_markdown(text)
+    (seg,) = doc.segments()
+    assert seg.text == "alpha <s1>alpha <s2><s3>alpha</s3></s2> alpha</s1> <s4>alpha</s4>"
+    answer = "中中「<s1>中中「<s2>「<s3>alpha</s3>」</s2>」中中</s1>」「<s4>中中</s4>」"
+    rendered = doc.render({seg.id: answer})
+    assert same_structure(text, rendered), rendered
+    assert "<em>" in rendered

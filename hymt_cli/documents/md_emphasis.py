@@ -58,7 +58,7 @@ def finish_emphasis(segment: Segment, parts: list[RenderedPart]) -> str:
     """Join rendered parts, re-marking emphasis whose markers would not pair."""
     texts = [text for _, _, text in parts]
     tags = _emphasis_tags(segment)
-    markers = [_marker(segment, number) for number, _ in tags]
+    openers = [i for number, _ in tags if (i := _index(parts, "open", number)) is not None]
     for number, kind in tags:
         opener = _index(parts, "open", number)
         closer = _index(parts, "close", number)
@@ -67,9 +67,10 @@ def finish_emphasis(segment: Segment, parts: list[RenderedPart]) -> str:
         marker = texts[opener][:1]
         for choice in _choices(marker, texts[opener], texts[closer]):
             texts[opener], texts[closer] = choice
-            # with other runs of the same marker about, a run that could both
-            # open and close may pair with one of them instead
-            strict = markers.count(choice[0][:1]) > 1
+            # with other runs of the same marker about (as written now: `_` may
+            # have become `*`), a run that could both open and close may pair
+            # with one of them instead
+            strict = sum(texts[i][:1] == choice[0][:1] for i in openers) > 1
             if _pairs(texts, opener, closer, strict):
                 break
         else:
@@ -94,11 +95,6 @@ def _choices(marker: str, opening: str, closing: str) -> list[tuple[str, str]]:
     if marker == "_":
         choices.append((opening.replace("_", "*"), closing.replace("_", "*")))
     return choices
-
-
-def _marker(segment: Segment, number: int) -> str:
-    opening = segment.tag(number).open
-    return opening[:1] if isinstance(opening, str) else ""
 
 
 def _pairs(texts: list[str], opener: int, closer: int, strict: bool) -> bool:
