@@ -127,6 +127,7 @@ class Rejection:
     detail: str
 
     def __str__(self) -> str:
+        """`script gate: ...`, as problems lines show it."""
         return f"{self.gate} gate: {self.detail}"
 
 

@@ -227,3 +227,17 @@ def test_every_language_has_a_script() -> None:
     for script, sample in SAMPLES.items():
         letters = [gates.script_of(ch) for ch in sample if ch.isalpha()]
         assert letters.count(script) > len(letters) / 3, script
+
+
+def test_a_failed_segment_is_not_remembered(tmp_path) -> None:
+    from hymt_cli.memory import TranslationMemory
+
+    with TranslationMemory.open(tmp_path / "m.sqlite") as memory:
+        for answers, expected in ((KOREAN, SECOND), (GERMAN, GERMAN)):
+            engine = Scripted(lambda r, a=answers: a)
+            job = Job("doc", _doc(SECOND), resolve("de"))
+            text, report = translate_document(job, engine, Settings(memory=memory))
+            assert text == expected + "\n" and report.from_memory == 0
+        _, report = translate_document(job, Scripted(lambda r: KOREAN),
+                                       Settings(memory=memory))
+        assert report.from_memory == 1
