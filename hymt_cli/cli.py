@@ -71,7 +71,8 @@ Protect = cli_options.annotation("protect")
 Device = cli_options.annotation("device")
 Debug = cli_options.annotation("debug")
 DEFAULT_KEYS = ",".join(settings.default("front_matter_keys"))
-RUN_FLAGS = ("threads", "max_new_tokens", "no_memory", "prune", "allow_outside")
+RUN_FLAGS = ("threads", "max_new_tokens", "no_memory", "no_gates", "prune",
+             "allow_outside")
 """Flags without a project key that still shape the `RunConfig`."""
 
 

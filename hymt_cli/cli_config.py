@@ -63,7 +63,7 @@ def build(
     """The frozen run configuration from flags, the project file and defaults.
 
     `extra` holds flags without a project field: threads, max_new_tokens,
-    no_memory, mode, prune, allow_outside.
+    no_memory, no_gates, mode, prune, allow_outside.
     """
     merged = merge(flags, proj)
     if not merged["sources"]:
@@ -89,6 +89,8 @@ def build(
         mode=extra.get("mode", Mode.TRANSLATE), prune=bool(extra.get("prune", False)),
         out_root=out_root(flags, proj, bool(extra.get("allow_outside", False))),
         max_file_size=values["max_file_size"],
+        gates=frozenset() if extra.get("no_gates") else values["gates"],
+        strict=values["strict"],
     )
 
 

@@ -4,19 +4,23 @@ Segments of consecutive documents share batches (the engine orders each batch by
 length), and each document is yielded as soon as its last segment is done. Each
 answer is repaired and checked; a rejected one is retried once, then the segment
 falls back to translating its tag-free runs one by one and rebuilding the markup
-around them, so a document's structure never depends on the engine.
+around them, so a document's structure never depends on the engine. An
+answer with good tags still meets the gates (`gates.reject`: context echo,
+script, repetition, length); one that fails them even after the fallback keeps
+its source text and is neither stored nor, with `strict`, written.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from hymt_cli.document import TAG_RE, Document, Segment
 from hymt_cli.engines.base import DEFAULT_BATCH_SIZE, Engine, Request
+from hymt_cli.gates import UNCHANGED_ENGINES, Rejection, reject, unchanged
 from hymt_cli.glossary import Glossary, misses, searchable_text
 from hymt_cli.languages import Language
 from hymt_cli.memory import TranslationMemory, request_entry, request_key
@@ -64,6 +68,8 @@ class Settings:
     """Longer segments are split at sentence boundaries and rejoined (0: never)."""
     memory: TranslationMemory | None = None
     """Where accepted answers are looked up first and stored per batch."""
+    gates: frozenset[str] = frozenset(default("gates"))
+    """The gates answers must pass (`gates.GATES`); `untranslated` only reports."""
 
 
 @dataclass(slots=True)
@@ -87,6 +93,13 @@ class Report:
     """`segment id: source term -> target term` for each term missing in an answer."""
     problems: list[str] = field(default_factory=list)
     """One line per rejected answer or repair: segment id and what happened."""
+    gate_rejections: Counter[str] = field(default_factory=Counter)
+    """Answers rejected per gate (retries and fallback runs included)."""
+    gate_failures: list[str] = field(default_factory=list)
+    """`segment id: gate` for each segment that failed a gate even after the
+    fallback; it keeps its source text (`strict`: the document fails)."""
+    untranslated: int = 0
+    """Prose segments (or pieces) the engine returned unchanged."""
 
 
 @dataclass(slots=True)
@@ -101,6 +114,10 @@ class _Unit:
     """For a piece of a split segment: the segment it belongs to."""
     repairs: int = 0
     """Repairs the accepted answer needed (a fallback counts as one more)."""
+    rejection: Rejection | None = None
+    """The latest gate rejection (an echo drops the context from the retry)."""
+    failed: bool = False
+    """Failed a gate even after the fallback: keeps its source text, not stored."""
 
 
 @dataclass(slots=True)
@@ -166,6 +183,8 @@ class _Run:
         self.added = 0
         self.count_tokens = engine.count_tokens
         self.fingerprint = engine.fingerprint
+        self.gates = settings.gates - (
+            {"untranslated"} if engine.name in UNCHANGED_ENGINES else set())
 
     def add(self, job: Job) -> None:
         """Take `job` on; its segments are queued as `fill` asks for them."""
@@ -252,7 +271,7 @@ class _Run:
     def _translate(self, batch: list[_Unit]) -> None:
         todo = batch
         for attempt in (0, 1):
-            requests = [replace(u.request, attempt=attempt) for u in todo]
+            requests = [replace(_retried(u), attempt=attempt) for u in todo]
             for unit, answer in zip(todo, _ask(self.engine, requests)):
                 self._accept(unit, answer)
             todo = [u for u in todo if u.answer is None]
@@ -261,10 +280,10 @@ class _Run:
             for unit in todo:
                 self.jobs[unit.job_index][1].retries += attempt == 0
         for unit in todo:
-            unit.answer = _fallback(unit, self.engine)
+            unit.answer = self._gated(unit, _fallback(unit, self.engine))
             unit.repairs += 1
             self.jobs[unit.job_index][1].fallbacks += 1
-        self._remember(batch)
+        self._remember([u for u in batch if not u.failed])
         for unit in batch:
             self._done(unit)
 
@@ -284,11 +303,40 @@ class _Run:
         if not checked.ok:
             report.problems.append(f"{sid}: rejected ({checked.problem})")
             return
+        if self._refused(unit, checked.text, report):
+            return
         if checked.repairs:
             unit.repairs = len(checked.repairs)
             report.repairs += 1
             report.problems.append(f"{sid}: repaired ({', '.join(checked.repairs)})")
+        if "untranslated" in self.gates and unchanged(unit.segment, checked.text):
+            report.untranslated += 1
+            report.problems.append(f"{sid}: returned unchanged (untranslated)")
         unit.answer = checked.text
+
+    def _refused(self, unit: _Unit, answer: str, report: Report) -> bool:
+        """Whether a gate rejects `answer` (counted, listed, kept on the unit)."""
+        rejection = reject(unit.segment, unit.request, answer, self.gates,
+                           self.engine.name)
+        if rejection is None:
+            return False
+        unit.rejection = rejection
+        report.gate_rejections[rejection.gate] += 1
+        report.problems.append(f"{unit.segment.id}: rejected by the {rejection}")
+        return True
+
+    def _gated(self, unit: _Unit, answer: str) -> str:
+        """The fallback's `answer`, or the source text when it still fails a gate."""
+        report = self.jobs[unit.job_index][1]
+        unit.rejection = None
+        if not self._refused(unit, answer, report):
+            return answer
+        assert unit.rejection is not None
+        sid, unit.failed = unit.segment.id, True
+        report.gate_failures.append(f"{sid}: {unit.rejection.gate}")
+        report.problems.append(f"{sid}: failed the {unit.rejection.gate} gate after "
+                               "retry and fallback; the source text is kept")
+        return unit.segment.text
 
     def _done(self, unit: _Unit) -> None:
         job, report, translations = self.jobs[unit.job_index]
@@ -427,6 +475,12 @@ def _ask(engine: Engine, requests: list[Request]) -> list[str]:
     return answers
 
 
+def _retried(unit: _Unit) -> Request:
+    """The unit's request, without its context after an echo of it."""
+    echoed = unit.rejection is not None and unit.rejection.gate == "echo"
+    return replace(unit.request, context="") if echoed else unit.request
+
+
 def _fallback(unit: _Unit, engine: Engine) -> str:
     """Translate the plain runs between tags separately; keep the tags as they are."""
     segment = unit.segment
@@ -434,7 +488,10 @@ def _fallback(unit: _Unit, engine: Engine) -> str:
     wanted = [i for i, (plain, text) in enumerate(runs)
               if plain and any(ch.isalpha() for ch in text)
               and not _in_locked(runs, i, segment)]
-    requests = [replace(unit.request, text=runs[i][1].strip()) for i in wanted]
+    base = _retried(unit)
+    if unit.rejection is not None:  # a gate refused both tries: sample once more
+        base = replace(base, attempt=2)
+    requests = [replace(base, text=runs[i][1].strip()) for i in wanted]
     answers = _ask(engine, requests) if requests else []
     pieces = [text for _, text in runs]
     for i, answer in zip(wanted, answers):

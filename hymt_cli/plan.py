@@ -93,6 +93,10 @@ class RunConfig:
     the project file and --allow-outside is not given); None: anywhere."""
     max_file_size: int = settings.default("max_file_size")
     """Inputs larger than this many bytes fail (see `fileio.read_source`)."""
+    gates: frozenset[str] = frozenset(settings.default("gates"))
+    """The answer gates on (`gates.GATES`)."""
+    strict: bool = False
+    """An answer failing a gate after retry and fallback fails the document."""
 
     @property
     def target(self) -> Language:

@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from hymt_cli.fileio import InputError, display_name
 from hymt_cli.outcome import Mode, Outcome, Status, Summary
+from hymt_cli.pipeline import Report
 
 PLAIN_EVERY_S = 10.0
 """How often plain progress prints a line while the engine works."""
@@ -195,7 +196,21 @@ def describe(outcome: Outcome) -> str:
         return f"{outcome.status} {where} ({report.segments} segments{extra})"
     return (f"{verb} {where} ({report.segments} segments, {report.translated} "
             f"translated, {report.from_memory} from memory, {report.fallbacks} "
-            "fallbacks)")
+            f"fallbacks{gate_counts(report)})")
+
+
+def gate_counts(report: Report) -> str:
+    """`, 2 gate rejections (script 2), 1 untranslated` where any; else empty."""
+    text = ""
+    if rejections := report.gate_rejections:
+        total = sum(rejections.values())
+        each = ", ".join(f"{gate} {n}" for gate, n in sorted(rejections.items()))
+        text += f", {total} gate rejections ({each})"
+    if report.gate_failures:
+        text += f", {len(report.gate_failures)} failed gates"
+    if report.untranslated:
+        text += f", {report.untranslated} untranslated"
+    return text
 
 
 def totals(summary: Summary) -> dict[str, Any]:
@@ -214,6 +229,9 @@ def totals(summary: Summary) -> dict[str, Any]:
         "repairs": sum(r.repairs for r in reports),
         "fallbacks": sum(r.fallbacks for r in reports),
         "glossary_misses": sum(len(r.glossary_misses) for r in reports),
+        "gate_rejections": sum(sum(r.gate_rejections.values()) for r in reports),
+        "gate_failures": sum(len(r.gate_failures) for r in reports),
+        "untranslated": sum(r.untranslated for r in reports),
         "pruned": len(summary.pruned),
     }
 
@@ -228,7 +246,11 @@ def summary_table(summary: Summary) -> Any:
         table.add_row(f"files {status}", str(count))
     rows = [("segments", "segments"), ("from_memory", "segments from memory"),
             ("repairs", "repairs"), ("fallbacks", "fallbacks"),
-            ("glossary_misses", "glossary misses"), ("pruned", "outputs pruned")]
+            ("glossary_misses", "glossary misses"),
+            ("gate_rejections", "answers rejected by gates"),
+            ("gate_failures", "segments failing gates"),
+            ("untranslated", "segments returned unchanged"),
+            ("pruned", "outputs pruned")]
     if summary.mode == Mode.TRANSLATE:
         rows.insert(1, ("sent", "segments sent to the engine"))
     else:
@@ -252,6 +274,9 @@ def summary_json(summary: Summary) -> dict[str, Any]:
             "from_memory": r.from_memory if r else 0,
             "repairs": r.repairs if r else 0, "fallbacks": r.fallbacks if r else 0,
             "glossary_misses": list(r.glossary_misses) if r else [],
+            "gate_rejections": dict(r.gate_rejections) if r else {},
+            "gate_failures": list(r.gate_failures) if r else [],
+            "untranslated": r.untranslated if r else 0,
             "pending": o.pending, "tokens": o.tokens,
             "error": valid_text(o.error.problem) if o.error else None,
         })

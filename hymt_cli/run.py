@@ -93,6 +93,7 @@ def pipeline_settings(config: RunConfig) -> Settings:
         context_tokens=config.context_tokens,
         glossary=glossary,
         max_segment_tokens=config.max_segment_tokens,
+        gates=config.gates,
     )
 
 
@@ -160,9 +161,12 @@ def settings_for(
     batches (the hf engine would import torch for that)."""
     own = engine.batch_size if config.mode == Mode.TRANSLATE else DEFAULT_BATCH_SIZE
     batch = config.batch_size or own
-    if memory is not None and config.mode != Mode.TRANSLATE:
-        memory = _ReadOnlyMemory(memory)  # type: ignore[assignment]
-    return replace(base, batch_size=int(batch), memory=memory)
+    gates = base.gates
+    if config.mode != Mode.TRANSLATE:  # the stand-in answers with the source
+        gates = gates - {"untranslated"}
+        if memory is not None:
+            memory = _ReadOnlyMemory(memory)  # type: ignore[assignment]
+    return replace(base, batch_size=int(batch), memory=memory, gates=gates)
 
 
 def run_jobs(
@@ -182,7 +186,7 @@ def run_jobs(
         observed = _Observed(engine, watcher)
         results = _translate_all([job for job, _, _ in pairs], observed, settings)
         for (job, item, one), result in zip(pairs, results):
-            report(_finish(job, one, item, result, stdout, config.strict_glossary,
+            report(_finish(job, one, item, result, stdout, config,
                            settings.memory))
         return
     free = config.engine in NO_MEMORY_ENGINES  # cheap: run it instead of memory
@@ -225,7 +229,7 @@ def _translate_alone(job: Job, engine: Engine, settings: Settings) -> Result:
 
 def _finish(
     job: Job, loaded: Loaded, item: Planned, result: Result, stdout: BinaryIO,
-    strict: bool, memory: TranslationMemory | None = None,
+    config: RunConfig, memory: TranslationMemory | None = None,
 ) -> Outcome:
     """Encode and write one translated document, recording it in `memory` (for
     --prune); failures stay with this file."""
@@ -235,8 +239,10 @@ def _finish(
         return Outcome(job.name, Status.FAILED, error=error, cause=result, target=code)
     text, report = result
     try:
-        if strict and report.glossary_misses:
+        if config.strict_glossary and report.glossary_misses:
             raise _strict_error(job, report)
+        if config.strict and report.gate_failures:
+            raise _gate_error(job, report)
         data = encode(job, loaded, text)
         if item.output is None:
             stdout.write(data)
@@ -258,6 +264,16 @@ def _strict_error(job: Job, report: Report) -> InputError:
         f"{len(misses)} glossary term(s) not used in {job.target.code} "
         f"(first: {misses[0]}); not written",
         "fix the glossary or the source, or drop --strict-glossary",
+    )
+
+
+def _gate_error(job: Job, report: Report) -> InputError:
+    failures = report.gate_failures
+    return InputError(
+        job.name,
+        f"{len(failures)} segment(s) failed an answer check in {job.target.code} "
+        f"even after retry and fallback (first: {failures[0]}); not written",
+        "see --verbose for each rejection, or drop --strict",
     )
 
 

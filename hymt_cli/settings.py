@@ -23,6 +23,7 @@ from hymt_cli.fileio import (
     format_size,
     parse_size,
 )
+from hymt_cli.gates import GATES
 from hymt_cli.languages import Language, UnknownLanguage, resolve
 from hymt_cli.memory import DEFAULT_RELATIVE_PATH, ENV_VAR
 
@@ -233,6 +234,14 @@ def max_file_size(value: int | str) -> int:
         raise UsageError(f"--max-file-size: {exc}") from None
 
 
+def gate_names(names: Iterable[str]) -> frozenset[str]:
+    """`--gates`/`gates`: known gate names (none: every gate off)."""
+    unknown = sorted(set(names) - set(GATES))
+    if unknown:
+        raise UsageError(f"unknown gate {unknown[0]!r} (known: {', '.join(GATES)})")
+    return frozenset(names)
+
+
 def _size(size: int) -> str:
     return format_size(size).replace(" ", "")
 
@@ -302,6 +311,15 @@ SETTINGS: tuple[Setting, ...] = (
             check=tuple),
     Setting("strict_glossary", "A glossary miss fails that document (not written).",
             ("--strict-glossary/--lenient-glossary",), bool, False, check=bool),
+    Setting("gates", "Answer checks, comma-separated: echo, length, repetition, "
+            "script (rejected answers are retried) and untranslated (only "
+            "reported); default all.", ("--gates",), metavar="GATE[,GATE]",
+            many=True, given_as="csv", default=GATES, check=gate_names),
+    Setting("no_gates", "Turn every answer check off (as gates = [] does).",
+            ("--no-gates",), bool, False, project=False),
+    Setting("strict", "An answer that fails a check even after retry and fallback "
+            "fails that document (not written).", ("--strict/--lenient",), bool,
+            False, check=bool),
     Setting("exclude", "Leave out matching sources; repeatable.", ("--exclude",),
             metavar="PATTERN", many=True, given_as="repeat", check=tuple),
     Setting("memory", f"Translation memory (default {DEFAULT_RELATIVE_PATH}, or "
