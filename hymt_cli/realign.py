@@ -5,10 +5,12 @@ answers are rejected twice, `fallback` asks for the segment without its tags
 (plain template, one sentence) and for the text inside each tag pair on its own;
 here each translated inner text is found in the whole translation, in order and
 without overlap (nested pairs inside their outer pair's span), and wrapped in its
-tags. Content-locked tags keep the text they show; a line break between words
-is shown as a space and put over the white space nearest its proportional
-position, and another empty pair goes to the word edge nearest it. When any pair cannot be placed, `finish` gives up (None)
-and the segment is rebuilt from its runs instead.
+tags. A content-locked tag's text is shown as it is and looked for as it is,
+then as translated on its own (render restores it from the source anyway). A
+line break between words is shown as a space and put over the white space
+nearest its proportional position; another empty pair goes to the nearest word
+edge. When any pair cannot be placed, `finish` gives up (None) and the segment
+is rebuilt from its runs instead.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ from hymt_cli.document import TAG_RE, Segment, Tag, markup_source
 from hymt_cli.engines.base import Request
 from hymt_cli.validate import clean_answer, plain_runs, repair, strip_tags
 
+CHOICES = 3
+"""Places tried per span (nearest its proportional place first) when a span after
+it cannot be placed otherwise."""
+BUDGET = 200
+"""Placements tried per segment at most, so that backtracking stays cheap."""
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
@@ -31,8 +39,8 @@ class Span:
     """Offset of the inner text in the plain text."""
     inner: str
     """The plain text inside the pair (nested tags removed, locked text kept)."""
-    translated: bool
-    """Whether the inner text is sent to the engine (unlocked, holds a letter)."""
+    locked: bool
+    """Whether the tag is content-locked: its text is shown, never translated."""
     children: tuple[Span, ...] = ()
 
 
@@ -48,7 +56,8 @@ class Plan:
     whole: Request
     """The plain request for the whole segment."""
     inner: Mapping[int, Request]
-    """The plain request for each translated span, by tag number."""
+    """The plain request for each span holding a letter, by tag number (a locked
+    one too: the whole translation may have translated its text after all)."""
 
     @property
     def requests(self) -> list[Request]:
@@ -72,7 +81,7 @@ def plan(segment: Segment, request: Request) -> Plan | None:
     if not spans or not any(ch.isalpha() for ch in plain):
         return None
     inner = {s.number: replace(request, text=s.inner.strip())
-             for s in _walk(spans) if s.translated}
+             for s in _walk(spans) if _has_letter(s.inner)}
     return Plan(segment, plain, spans, replace(request, text=plain.strip()), inner)
 
 
@@ -93,8 +102,7 @@ def parse(segment: Segment) -> tuple[str, tuple[Span, ...]]:
             if start == len(plain) and _is_break(tag) and _glued(plain, runs, index):
                 plain += " "  # a line break stands between words: show it as a space
             inner = plain[start:]
-            translated = not tag.is_locked and _has_letter(inner)
-            stack[-1][2].append(Span(number, start, inner, translated, tuple(children)))
+            stack[-1][2].append(Span(number, start, inner, tag.is_locked, tuple(children)))
     return plain, tuple(stack[0][2])
 
 
@@ -115,7 +123,9 @@ def finish(plan: Plan, answers: Mapping[Request, str]) -> str | None:
     if not whole:
         return None
     wanted = {s.number: _wanted(s, plan, answers) for s in _walk(plan.spans)}
-    placed = _place(plan.spans, wanted, whole, (0, len(whole)), _scale(plan, whole))
+    source = plan.plain.strip()  # the scale leaves out punctuation added at the ends
+    aligner = _Aligner(whole, wanted, len(_trim(whole, source)) / max(1, len(source)))
+    placed = aligner.place(plan.spans, (0, len(whole)), (0, 0))
     if placed is None:
         return None
     lead = plan.plain[: len(plan.plain) - len(plan.plain.lstrip())]
@@ -138,13 +148,16 @@ def _clean(answer: str) -> str:
     return strip_tags(clean_answer(answer, tagged=False)).strip()
 
 
-def _wanted(span: Span, plan: Plan, answers: Mapping[Request, str]) -> str:
-    """The text to find for `span`: its translation (trimmed) or its own text;
-    a space for a pair holding only white space (a line break between words)."""
+def _wanted(span: Span, plan: Plan, answers: Mapping[Request, str]) -> list[str]:
+    """The texts to look for, best first: a locked span's own text, then its
+    translation; an unlocked span's translation (trimmed), then its own text.
+    A space for a pair holding only white space (a line break between words)."""
     source = span.inner.strip()
-    if not span.translated:
-        return source or span.inner[:1]
-    return _trim(_clean(answers[plan.inner[span.number]]), source) or source
+    if span.number not in plan.inner:
+        return [source or span.inner[:1]]
+    translated = _trim(_clean(answers[plan.inner[span.number]]), source)
+    texts = [source, translated] if span.locked else [translated, source]
+    return [text for text in dict.fromkeys(texts) if text]
 
 
 def _trim(text: str, source: str) -> str:
@@ -157,50 +170,63 @@ def _trim(text: str, source: str) -> str:
     return text
 
 
-def _scale(plan: Plan, whole: str) -> float:
-    """Characters of the whole translation per character of plain source."""
-    return len(whole) / max(1, len(plan.plain))
+class _Aligner:
+    """Places spans in one whole translation, trying a few places per span."""
 
+    def __init__(self, whole: str, wanted: Mapping[int, list[str]], scale: float) -> None:
+        self.whole, self.wanted, self.scale = whole, wanted, scale
+        self.budget = BUDGET
 
-def _place(
-    spans: tuple[Span, ...], wanted: Mapping[int, str], whole: str,
-    window: tuple[int, int], scale: float,
-) -> tuple[_Placed, ...] | None:
-    """Find `spans` in `whole[window]`, in order, without overlap; None if one is lost."""
-    cursor, end = window
-    placed: list[_Placed] = []
-    for span in spans:
-        expected = min(max(cursor, round(span.start * scale)), end)
-        found = _find(wanted[span.number], whole, (cursor, end), expected)
-        if found is None:
-            return None
-        children = _place(span.children, wanted, whole, found, scale)
+    def place(
+        self, spans: tuple[Span, ...], window: tuple[int, int], origin: tuple[int, int]
+    ) -> tuple[_Placed, ...] | None:
+        """`spans` in order inside `window`, without overlap; None if one is lost.
+        `origin` pairs a source offset with the translation offset known to match
+        it (the end of the span before), where proportional estimates start."""
+        if not spans:
+            return ()
+        span = spans[0]
+        expected = origin[1] + round((span.start - origin[0]) * self.scale)
+        expected = min(max(window[0], expected), window[1])
+        for found in _candidates(self.wanted[span.number], self.whole, window, expected):
+            self.budget -= 1
+            placed = self._place_at(span, found, spans[1:], window[1])
+            if placed is not None or self.budget <= 0:
+                return placed
+        return None
+
+    def _place_at(
+        self, span: Span, found: tuple[int, int], rest: tuple[Span, ...], end: int
+    ) -> tuple[_Placed, ...] | None:
+        """`span` at `found`, its children inside, then the spans after it."""
+        children = self.place(span.children, found, (span.start, found[0]))
         if children is None:
             return None
-        placed.append(_Placed(span.number, *found, children))
-        cursor = found[1]
-    return tuple(placed)
+        after = self.place(rest, (found[1], end), (span.start + len(span.inner), found[1]))
+        return None if after is None else (_Placed(span.number, *found, children), *after)
 
 
-def _find(
-    text: str, whole: str, window: tuple[int, int], expected: int
-) -> tuple[int, int] | None:
-    """Where `text` stands in `whole[window]`, nearest `expected`: exact first, then
-    ignoring case and white space. White space goes over the nearest white space,
-    an empty `text` (or white space where there is none) to the nearest word edge."""
-    patterns = _patterns(text) if text.strip() else [re.compile(r"\s+")] * bool(text)
-    for pattern in patterns:
+def _candidates(
+    texts: list[str], whole: str, window: tuple[int, int], expected: int
+) -> list[tuple[int, int]]:
+    """Up to CHOICES places of the first of `texts` found in `whole[window]`,
+    nearest `expected` first: exact first, then ignoring case and white space.
+    White space goes over white space; no text (or white space where there is
+    none) to the nearest word edge."""
+    for pattern in [p for text in texts for p in _patterns(text)]:
         matches = [m.span() for m in pattern.finditer(whole, *window)
                    if _bounded(whole, *m.span())]
         if matches:
-            return min(matches, key=lambda span: abs(span[0] - expected))
-    if text.strip():
-        return None
+            return sorted(matches, key=lambda span: abs(span[0] - expected))[:CHOICES]
+    if any(text.strip() for text in texts):
+        return []
     spot = _word_edge(whole, window, expected)
-    return spot, spot
+    return [(spot, spot)]
 
 
 def _patterns(text: str) -> list[re.Pattern[str]]:
+    if not text.strip():
+        return [re.compile(r"\s+")] if text else []
     loose = r"\s+".join(map(re.escape, text.split()))
     return [re.compile(re.escape(text)), re.compile(loose, re.IGNORECASE)]
 

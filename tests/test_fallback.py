@@ -80,8 +80,18 @@ def test_nested_tags_and_locked_code_are_realigned(engine: Scripted) -> None:
     assert (report.realigned, report.fallbacks) == (1, 0)
 
 
-def test_locked_code_missing_from_the_translation_falls_back(engine: Scripted) -> None:
+def test_locked_code_translated_in_the_sentence_is_found_by_its_translation(
+    engine: Scripted,
+) -> None:
     engine.plain = lambda text: word_by_word(text.replace("make", "machen"))
+    text, report = _translate("Say `make` now.\n", engine)
+    assert text == "Sag `make` jetzt.\n"  # the code is restored from the source
+    assert (report.realigned, report.fallbacks) == (1, 0)
+
+
+def test_locked_code_found_nowhere_falls_back(engine: Scripted) -> None:
+    engine.plain = lambda text: "bauen" if text == "make" else word_by_word(
+        text.replace("make", "machen"))
     text, report = _translate("Say `make` now.\n", engine)
     assert text == "Sag `make` jetzt.\n"
     assert (report.realigned, report.fallbacks) == (0, 1)
