@@ -3,11 +3,13 @@
 Segments of consecutive documents share batches (the engine orders each batch by
 length), and each document is yielded as soon as its last segment is done. Each
 answer is repaired and checked; a rejected one is retried once, then the segment
-falls back to translating its tag-free runs one by one and rebuilding the markup
-around them, so a document's structure never depends on the engine. An
-answer with good tags still meets the gates (`gates.reject`: context echo,
-script, repetition, length); one that fails them even after the fallback keeps
-its source text and is neither stored nor, with `strict`, written.
+falls back (`fallback`): translated whole without its tags, which are put back
+around the matching words, or as the last resort its tag-free runs one by one
+with the markup rebuilt around them, so a document's structure never depends on
+the engine. An answer with good tags still meets the gates (`gates.reject`:
+context echo, script, repetition, length); one that fails them even after the
+fallback keeps its source text (with `strict`, the document is not written and
+the answer is not stored, so a rerun asks again).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
+from hymt_cli import fallback
 from hymt_cli.document import TAG_RE, Document, Segment
 from hymt_cli.engines.base import DEFAULT_BATCH_SIZE, Engine, Request
 from hymt_cli.gates import UNCHANGED_ENGINES, Rejection, reject, unchanged
@@ -28,7 +31,7 @@ from hymt_cli.prompts import TEMPLATE_VERSION
 from hymt_cli.settings import default
 from hymt_cli.splitting import split_text
 from hymt_cli.structure import same_events
-from hymt_cli.validate import clean_answer, plain_runs, repair, strip_tags
+from hymt_cli.validate import repair, strip_tags
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,10 @@ class Settings:
     """Where accepted answers are looked up first and stored per batch."""
     gates: frozenset[str] = frozenset(default("gates"))
     """The gates answers must pass (`gates.GATES`); `untranslated` only reports."""
+    strict: bool = default("strict")
+    """A segment that fails a gate even after the fallback is not stored: its
+    document fails now, and again on a rerun (without it, the source text it
+    keeps is stored, so reruns and `--check` are stable)."""
 
 
 @dataclass(slots=True)
@@ -87,8 +94,10 @@ class Report:
     """Answers accepted after a repair (wrapper, notes, tag spelling...)."""
     retries: int = 0
     """Segments asked again after a rejected answer."""
+    realigned: int = 0
+    """Segments translated whole without tags, the tags put back by alignment."""
     fallbacks: int = 0
-    """Segments rebuilt from separately translated tag-free runs."""
+    """Segments rebuilt from separately translated tag-free runs (the last resort)."""
     glossary_misses: list[str] = field(default_factory=list)
     """`segment id: source term -> target term` for each term missing in an answer."""
     problems: list[str] = field(default_factory=list)
@@ -279,13 +288,31 @@ class _Run:
                 break
             for unit in todo:
                 self.jobs[unit.job_index][1].retries += attempt == 0
-        for unit in todo:
-            unit.answer = self._gated(unit, _fallback(unit, self.engine))
-            unit.repairs += 1
-            self.jobs[unit.job_index][1].fallbacks += 1
-        self._remember([u for u in batch if not u.failed])
+        self._fall_back(todo)
+        self._remember([u for u in batch if not (u.failed and self.settings.strict)])
         for unit in batch:
             self._done(unit)
+
+    def _fall_back(self, units: list[_Unit]) -> None:
+        """Answer the units still rejected: realigned, else rebuilt from runs."""
+        rebuilt = fallback.rebuild([(u.segment, _last_try(u)) for u in units], self._ask)
+        for unit, result in zip(units, rebuilt):
+            report = self.jobs[unit.job_index][1]
+            unit.answer, unit.repairs = self._gated(unit, result.text), unit.repairs + 1
+            if result.realigned:
+                report.realigned += 1
+                report.problems.append(f"{unit.segment.id}: realigned (translated "
+                                       "without tags, tags put back)")
+            else:
+                report.fallbacks += 1
+                report.problems.append(f"{unit.segment.id}: fallback (runs between "
+                                       "tags translated one by one)")
+
+    def _ask(self, requests: list[Request]) -> list[str]:
+        """Answers to any number of requests, a batch at a time."""
+        size = max(1, self.settings.batch_size)
+        return [answer for start in range(0, len(requests), size)
+                for answer in _ask(self.engine, requests[start : start + size])]
 
     def _remember(self, batch: list[_Unit]) -> None:
         """Store a batch's answers in one transaction: a killed run loses one batch."""
@@ -481,28 +508,8 @@ def _retried(unit: _Unit) -> Request:
     return replace(unit.request, context="") if echoed else unit.request
 
 
-def _fallback(unit: _Unit, engine: Engine) -> str:
-    """Translate the plain runs between tags separately; keep the tags as they are."""
-    segment = unit.segment
-    runs = plain_runs(segment.text)
-    wanted = [i for i, (plain, text) in enumerate(runs)
-              if plain and any(ch.isalpha() for ch in text)
-              and not _in_locked(runs, i, segment)]
-    base = _retried(unit)
-    if unit.rejection is not None:  # a gate refused both tries: sample once more
-        base = replace(base, attempt=2)
-    requests = [replace(base, text=runs[i][1].strip()) for i in wanted]
-    answers = _ask(engine, requests) if requests else []
-    pieces = [text for _, text in runs]
-    for i, answer in zip(wanted, answers):
-        run = runs[i][1]
-        lead, trail = run[: len(run) - len(run.lstrip())], run[len(run.rstrip()) :]
-        text = strip_tags(clean_answer(answer, tagged=False)).strip()
-        pieces[i] = lead + (text or run.strip()) + trail
-    return "".join(pieces)
-
-
-def _in_locked(runs: list[tuple[bool, str]], index: int, segment: Segment) -> bool:
-    """Whether run `index` lies inside a content-locked tag (never translated)."""
-    opener = runs[index - 1][1] if index else "</"
-    return not opener.startswith("</") and segment.tag(int(opener[2:-1])).is_locked
+def _last_try(unit: _Unit) -> Request:
+    """The request the fallback works from: after a gate refused both tries,
+    without an echoed context and sampled once more."""
+    request = _retried(unit)
+    return replace(request, attempt=2) if unit.rejection is not None else request

@@ -94,6 +94,7 @@ def pipeline_settings(config: RunConfig) -> Settings:
         glossary=glossary,
         max_segment_tokens=config.max_segment_tokens,
         gates=config.gates,
+        strict=config.strict,
     )
 
 

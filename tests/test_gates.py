@@ -3,6 +3,8 @@ and pseudo and identity answers pass every gate for every language."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from collections.abc import Callable, Sequence
 
 import pytest
@@ -229,15 +231,34 @@ def test_every_language_has_a_script() -> None:
         assert letters.count(script) > len(letters) / 3, script
 
 
-def test_a_failed_segment_is_not_remembered(tmp_path) -> None:
+def test_a_failed_segment_is_not_remembered_when_strict(tmp_path) -> None:
+    """Under `strict` a gate failure is not stored: the rerun asks again (and the
+    document fails again); a good answer later is stored and then recalled."""
     from hymt_cli.memory import TranslationMemory
 
+    strict = Settings(strict=True)
     with TranslationMemory.open(tmp_path / "m.sqlite") as memory:
         for answers, expected in ((KOREAN, SECOND), (GERMAN, GERMAN)):
             engine = Scripted(lambda r, a=answers: a)
             job = Job("doc", _doc(SECOND), resolve("de"))
-            text, report = translate_document(job, engine, Settings(memory=memory))
+            text, report = translate_document(job, engine,
+                                              replace(strict, memory=memory))
             assert text == expected + "\n" and report.from_memory == 0
         _, report = translate_document(job, Scripted(lambda r: KOREAN),
-                                       Settings(memory=memory))
+                                       replace(strict, memory=memory))
         assert report.from_memory == 1
+
+
+def test_a_failed_segment_keeps_its_source_text_in_memory_when_lenient(tmp_path) -> None:
+    """Without `strict` the source text a failed segment keeps is stored: reruns
+    send nothing to the engine, and `--check` sees the output current."""
+    from hymt_cli.memory import TranslationMemory
+
+    with TranslationMemory.open(tmp_path / "m.sqlite") as memory:
+        job = Job("doc", _doc(SECOND), resolve("de"))
+        text, report = translate_document(job, Scripted(lambda r: KOREAN),
+                                          Settings(memory=memory))
+        assert text == SECOND + "\n" and report.gate_failures
+        engine = Scripted(lambda r: GERMAN)
+        again, report = translate_document(job, engine, Settings(memory=memory))
+        assert again == text and report.from_memory == 1 and not report.gate_failures

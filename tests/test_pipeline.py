@@ -51,7 +51,7 @@ def test_segments_are_batched_in_order() -> None:
     assert all(r.target.code == "de" for b in engine.batches for r in b)
 
 
-def test_broken_answers_are_retried_then_rebuilt_from_runs() -> None:
+def test_broken_answers_are_retried_then_realigned() -> None:
     def answer(r: Request) -> str:
         if r.attempt == 0 and "<s1>" in r.text:
             return "no tags at all"
@@ -62,8 +62,8 @@ def test_broken_answers_are_retried_then_rebuilt_from_runs() -> None:
     engine = Recording(answer)
     text, report = translate_document(Job("doc", _doc("a", "b"), resolve("fr")), engine)
     assert text == "<b>A</b>\n<b>B</b>\n"
-    assert [len(b) for b in engine.batches] == [2, 2, 1, 1]
-    assert (report.retries, report.fallbacks, report.translated) == (2, 2, 2)
+    assert [len(b) for b in engine.batches] == [2, 2, 2]  # both fallbacks in one call
+    assert (report.retries, report.realigned, report.fallbacks) == (2, 2, 0)
     assert report.problems[:2] == ["s1: rejected (tag s1 missing)",
                                    "s2: rejected (tag s1 missing)"]
 
@@ -98,7 +98,7 @@ def test_misbehaving_engine_is_repaired(behaviour: str) -> None:
     assert report.problems[0].startswith("s1: repaired (")
 
 
-def test_dropped_locked_tag_keeps_code_after_fallback() -> None:
+def test_dropped_locked_tag_keeps_code_after_realignment() -> None:
     b = SegmentBuilder("paragraph", 0)
     b.text("run ")
     b.atomic("`make`", "make")
@@ -107,7 +107,7 @@ def test_dropped_locked_tag_keeps_code_after_fallback() -> None:
     engine = Recording(lambda r: "LAUF JETZT" if "<s1>" in r.text else r.text.upper())
     text, report = translate_document(Job("doc", doc, resolve("de")), engine)
     assert text == "RUN `make` NOW"
-    assert report.fallbacks == 1
+    assert (report.realigned, report.fallbacks) == (1, 0)
 
 
 def test_lang_segments_are_set_from_the_target_never_sent() -> None:
