@@ -254,8 +254,18 @@ def _line_starts(scan: Scan) -> None:
             if match is not None:
                 index = start + (match.end() if which == -1 else 0)
                 if index < len(scan.whole) and scan.text[index]:
-                    scan.marks.add(index)
+                    scan.marks.update(_run_from(scan, index))
                 break
+
+
+def _run_from(scan: Scan, index: int) -> Iterator[int]:
+    """`index`, and for a fence character the text rest of its run (an escaped
+    first backtick leaves a shorter run that could still open a code span)."""
+    ch = scan.whole[index]
+    yield index
+    while ch in "`~" and scan.at(index + 1) == ch and scan.text[index + 1]:
+        index += 1
+        yield index
 
 
 _CLOSING_HASHES = re.compile(r"(?:^|(?<=[ \t]))#+[ \t]*$")
