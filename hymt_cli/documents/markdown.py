@@ -114,7 +114,9 @@ def _rules_for(rules: Rules, kind: str, text: str, start: int) -> Rules:
     atx = kind == "heading" and bool(_ATX.search(text, text.rfind("\n", 0, start) + 1,
                                                   start))
     line_start = kind in _BLOCK_TEXT or (kind == "heading" and not atx)
-    return replace(rules, line_start=line_start, atx=atx, cell=kind == "table_cell")
+    brackets = kind not in _BLOCK_TEXT and kind not in ("heading", "table_cell")
+    return replace(rules, line_start=line_start, atx=atx, cell=kind == "table_cell",
+                   brackets=brackets)
 
 
 def dialect_rules(dialect: Dialect, env: dict[str, object]) -> Rules:

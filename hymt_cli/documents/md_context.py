@@ -50,6 +50,8 @@ class Rules:
     """`{`, `}` and `<` start JavaScript or JSX."""
     tilde: bool = False
     """A single `~` marks subscript (pymdownx.tilde)."""
+    brackets: bool = False
+    """Skeleton brackets surround the segment (a container's `[title]`): escape all."""
     references: Container[str] = field(default_factory=frozenset)
     """Normalised labels of the document's link reference definitions."""
 
@@ -216,7 +218,10 @@ def _backticks(scan: Scan) -> None:
 def _brackets(scan: Scan) -> None:
     """Brackets that pair with link markup, or pair as a link or reference."""
     for opener, closer in _bracket_pairs(scan):
+        if (opener is None or closer is None) and not scan.rules.brackets:
+            continue
         if opener is None or closer is None:
+            scan.marks.update(i for i in (opener, closer) if i is not None and scan.text[i])
             continue
         both = (opener, closer)
         if not (scan.text[opener] and scan.text[closer]) or _links(scan, opener, closer):
@@ -238,6 +243,8 @@ def _bracket_pairs(scan: Scan) -> list[tuple[int | None, int | None]]:
 
 def _links(scan: Scan, opener: int, closer: int) -> bool:
     label = scan.whole[opener + 1 : closer]
+    if scan.rules.brackets or any(scan.locked[opener:closer]):
+        return True  # a locked template may render as anything
     if scan.at(closer + 1) in ("(", "[") or label.startswith("^"):
         return True
     return normalizeReference(label) in scan.rules.references
