@@ -18,14 +18,8 @@ from markdown_it.token import Token
 from hymt_cli.document import TAG_RE, Document, Markup, Piece, Segment, Tag
 from hymt_cli.structure import Event, html_events, same_events
 from hymt_cli.documents import SegmentOptions
-from hymt_cli.documents.md_escape import (
-    escape_cell,
-    escape_heading,
-    escape_text,
-    plain_line,
-    with_braces_escaped,
-    without_math_brackets,
-)
+from hymt_cli.documents.md_context import Rules
+from hymt_cli.documents.md_escape import plain_line, plain_run
 from hymt_cli.documents.md_front_matter import front_matter_segments
 from hymt_cli.documents.md_inline import MdContext, Span, build_inline
 from hymt_cli.documents.md_lines import CMAP
@@ -94,14 +88,11 @@ def inline_block(
     if cmap is None:
         return []
     span = Span(token.content, doc.to_orig_all(cmap), doc.text)
-    escape = {"heading": escape_heading, "table_cell": escape_cell,
-              "book_title": plain_line}.get(kind, escape_text)
-    if options.dialect.has("math"):
-        escape = without_math_brackets(escape)
-    if options.dialect.has("mdx"):
-        escape = with_braces_escaped(escape)
+    escape, rules = plain_run, _rules_for(ctx.rules, kind, doc.text, span.cmap[0])
+    if kind == "book_title":
+        escape, rules = plain_line, None
     built = build_inline(ctx, span, token.children or [], kind, escape,
-                         token.meta.get(ANCHOR))
+                         token.meta.get(ANCHOR), rules)
     if built is None:
         return []
     if not isinstance(built, Segment):
@@ -111,6 +102,29 @@ def inline_block(
     if kind == "list_item":
         return _without_task_marker(built)
     return [built]
+
+
+_BLOCK_TEXT = frozenset({"paragraph", "list_item", "blockquote", "footnote",
+                         "definition", "admonition", "term"})
+_ATX = re.compile(r"#[ \t]*$")
+
+
+def _rules_for(rules: Rules, kind: str, text: str, start: int) -> Rules:
+    """The escaping rules of a segment of `kind` starting at `start` in `text`."""
+    atx = kind == "heading" and bool(_ATX.search(text, text.rfind("\n", 0, start) + 1,
+                                                  start))
+    line_start = kind in _BLOCK_TEXT or (kind == "heading" and not atx)
+    brackets = kind not in _BLOCK_TEXT and kind not in ("heading", "table_cell")
+    return replace(rules, line_start=line_start, atx=atx, cell=kind == "table_cell",
+                   brackets=brackets)
+
+
+def dialect_rules(dialect: Dialect, env: dict[str, object]) -> Rules:
+    """The escaping rules of `dialect`; reference labels come from the parse `env`."""
+    references = env.setdefault("references", {})
+    assert isinstance(references, dict)
+    return Rules(math=dialect.has("math"), mdx=dialect.has("mdx"),
+                 tilde=dialect.has("tilde"), references=references)
 
 
 _TASK = re.compile(r"\[[ xX]\][ \t]+")
@@ -197,8 +211,10 @@ def segment_markdown(
     """Parse Markdown `text`, translating only segments of `kinds`."""
     options = options or SegmentOptions()
     protect = (*options.protect, *dialect_terms(text, options.dialect))
+    env: dict[str, object] = {}
     ctx = MdContext(text, frozenset(kinds),
-                    protect=gap_patterns(options.dialect, protect))
+                    protect=gap_patterns(options.dialect, protect),
+                    rules=dialect_rules(options.dialect, env))
     doc = locate(text, options.dialect)
     regions = off_regions(text)
     pieces: list[Piece] = []
@@ -206,7 +222,7 @@ def segment_markdown(
     cursor = numbered = 0
     # One run of blocks at a time: its tokens and provisional segments go before
     # the next run is parsed, so memory holds the finished pieces and one run.
-    for tokens in parse_chunks(parser_for(options.dialect), doc.norm):
+    for tokens in parse_chunks(parser_for(options.dialect), doc.norm, env):
         found, found_headings = _extract(ctx, doc, tokens, options)
         part, cursor = assemble(text, drop_off_regions(regions, found), cursor)
         names = numbering(part, numbered)

@@ -48,6 +48,14 @@ def _escape(text: str, inline: re.Pattern[str], mark=_backslash) -> str:
     return lead + body
 
 
+def plain_run(text: str) -> str:
+    """A run of text on one line, its leading white space one space; the escaping
+    is left to the segment's `finish` step, which sees the neighbours."""
+    text = _NEWLINES.sub(" ", text)
+    body = text.lstrip(" \t")
+    return (" " if len(body) < len(text) else "") + body
+
+
 def escape_text(text: str) -> str:
     """Escape a run of paragraph-like text (also alt text, terms, titles of notes)."""
     return _escape(text, _INLINE)

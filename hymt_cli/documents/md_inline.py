@@ -29,7 +29,8 @@ from hymt_cli.document import (
     strip_trail,
 )
 from hymt_cli.documents.md_emphasis import EMPHASIS_KINDS, finish_emphasis
-from hymt_cli.documents.md_escape import escape_text, title_escape
+from hymt_cli.documents.md_context import Rules, markdown_finish
+from hymt_cli.documents.md_escape import plain_run, title_escape
 from hymt_cli.documents.md_parser import RANGE
 from hymt_cli.documents.md_protect import LOCKED, PAIR_CLOSE, PAIR_OPEN
 
@@ -58,6 +59,8 @@ class MdContext:
     counter: Any = field(default_factory=lambda: itertools.count(1))
     protect: tuple[re.Pattern[str], ...] = ()
     """Patterns locked in plain text besides URLs and templates (dialect, user)."""
+    rules: Rules = field(default_factory=Rules)
+    """The dialect's escaping rules (kind-specific fields set per segment)."""
 
     def next_id(self) -> str:
         """A provisional segment id (renumbered in source order at the end)."""
@@ -84,10 +87,13 @@ class Span:
 
 def build_inline(
     ctx: MdContext, span: Span, tokens: list[Token], kind: str, escape: Escape,
-    end: int | None = None,
+    end: int | None = None, rules: Rules | None = None,
 ) -> Segment | list[Piece] | None:
-    """A segment for the inline tokens, its nested pieces if no words, None if lost."""
-    walker = _Walker(ctx, span, kind, escape)
+    """A segment for the inline tokens, its nested pieces if no words, None if lost.
+
+    With `rules`, text runs are escaped in context by the segment's `finish` step
+    (`escape` then only flattens each run)."""
+    walker = _Walker(ctx, span, kind, escape, rules)
     if not walker.run(tokens, len(span.content) if end is None else end):
         return None
     return walker.finish()
@@ -96,9 +102,11 @@ def build_inline(
 class _Walker:
     """Feeds one block's inline tokens to a `SegmentBuilder`."""
 
-    def __init__(self, ctx: MdContext, span: Span, kind: str, escape: Escape) -> None:
-        self.ctx, self.span = ctx, span
-        self.builder = SegmentBuilder(kind, span.cmap[0], escape)
+    def __init__(self, ctx: MdContext, span: Span, kind: str, escape: Escape,
+                 rules: Rules | None = None) -> None:
+        self.ctx, self.span, self.rules = ctx, span, rules
+        self.builder = SegmentBuilder(kind, span.cmap[0],
+                                      escape if rules is None else plain_run)
         self.flat: list[Piece] = []
         self.parts: list[tuple[str, str]] = []
         self.words = False
@@ -293,7 +301,8 @@ class _Walker:
         if "alt" not in self.ctx.kinds or not token.children:
             return (raw,) if raw else ()
         built = build_inline(self.ctx, self.span.sub(start, stop), token.children,
-                             "alt", escape_text)
+                             "alt", plain_run,
+                             rules=replace(self.ctx.rules, line_start=False))
         if built is None:
             return (raw,) if raw else ()
         if not isinstance(built, Segment):
@@ -358,7 +367,9 @@ class _Walker:
         if not self.words and not self.overrides:
             return self.flat
         segment = self.builder.build(self.ctx.next_id())
-        if any(tag.kind in EMPHASIS_KINDS for tag in segment.tags):
+        if self.rules is not None:
+            segment = replace(segment, finish=markdown_finish(self.rules))
+        elif any(tag.kind in EMPHASIS_KINDS for tag in segment.tags):
             segment = replace(segment, finish=finish_emphasis)
         if not self.overrides:
             return segment
