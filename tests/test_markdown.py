@@ -19,7 +19,6 @@ from hymt_cli.document import Document, render_segment
 from hymt_cli.documents import SegmentOptions
 from hymt_cli.documents import segment as segment_any
 from hymt_cli.documents.markdown import KINDS, same_structure, segment_markdown
-from hymt_cli.documents.md_escape import escape_cell, escape_heading, escape_text
 from hymt_cli.documents.md_front_matter import is_plain_safe, yaml_escape
 from hymt_cli.engines.pseudo import pseudo_translate
 
@@ -235,9 +234,11 @@ def test_segments_without_letters_stay_skeleton() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "escaped"),
+    ("answer", "rendered"),
     [
-        ("a*b_c`d[e]f<g~h\\i", "a\\*b\\_c\\`d\\[e\\]f\\<g\\~h\\\\i"),
+        ("a*b_c`d[e]f<g~h\\i", "a*b_c`d[e]f<g~h\\i"),  # nothing here can pair or open
+        ("*a* _b_ `c` [d](e) <f> ~~g~~",
+         "\\*a\\* \\_b\\_ \\`c\\` \\[d\\](e) \\<f> \\~\\~g\\~\\~"),
         ("AT&T &amp;", "AT&T \\&amp;"),
         ("# not heading", "\\# not heading"),
         ("> no", "\\> no"),
@@ -245,18 +246,30 @@ def test_segments_without_letters_stay_skeleton() -> None:
         ("1. no", "1\\. no"),
         ("!!! note", "\\!!! note"),
         ("line\nbreak", "line break"),
-        ("    deep", " deep"),
+        ("`limit`: a value", "\\`limit\\`: a value"),
         ("中文，没有转义。", "中文，没有转义。"),
-        ("bang!", "bang\\!"),
+        ("bang!", "bang!"),
     ],
 )
-def test_escape_text(text: str, escaped: str) -> None:
-    assert escape_text(text) == escaped
+def test_translated_text_is_escaped_only_where_it_could_form_markdown(
+    answer: str, rendered: str
+) -> None:
+    doc = segment_markdown("Some text.\n")
+    (seg,) = doc.segments()
+    out = doc.render({seg.id: answer})
+    assert out == rendered + "\n"
+    assert same_structure("Some text.\n", out)
 
 
-def test_escape_cell_and_heading() -> None:
-    assert escape_cell("a | b") == "a \\| b"
-    assert escape_heading("C#") == "C\\#"
+def test_cell_and_heading_escapes() -> None:
+    table = "| a | b |\n|---|---|\n| one | two |\n"
+    doc = segment_markdown(table)
+    cells = {s.text: s.id for s in doc.segments()}
+    assert doc.render({cells["one"]: "x | y"}).splitlines()[2] == "| x \\| y | two |"
+    doc = segment_markdown("# Title\n")
+    (seg,) = doc.segments()
+    assert doc.render({seg.id: "C#"}) == "# C#\n"  # no closing sequence: kept
+    assert doc.render({seg.id: "C #"}) == "# C \\#\n"  # would close the heading
 
 
 @pytest.mark.parametrize(
