@@ -73,6 +73,9 @@ class Settings:
     """Where accepted answers are looked up first and stored per batch."""
     gates: frozenset[str] = frozenset(default("gates"))
     """The gates answers must pass (`gates.GATES`); `untranslated` only reports."""
+    check_structure: bool = True
+    """Compare each rendered document's structure with its source's before it is
+    yielded (`render_checked`); off, documents are rendered as answered."""
     strict: bool = default("strict")
     """A segment that fails a gate even after the fallback is not stored: its
     document fails now, and again on a rerun (without it, the source text it
@@ -385,7 +388,11 @@ class _Run:
         while self.order and self.waiting[self.order[0]] == 0:
             index = self.order.pop(0)
             job, report, translations = self.jobs.pop(index)
-            yield job, render_checked(job.document, translations, report), report
+            if self.settings.check_structure:
+                text = render_checked(job.document, translations, report)
+            else:
+                text = job.document.render(translations)
+            yield job, text, report
 
 
 def render_checked(

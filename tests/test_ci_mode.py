@@ -364,3 +364,25 @@ def test_many_documents_all_come_out(work: Path, seen: list[str]) -> None:
     args = ["translate", "docs", "--to", "de", "--engine", "counting"]
     assert run([*args, "--batch-size", "2", "--no-memory"]) == 0
     assert len(list(work.glob("docs/*.de.md"))) == 6 and len(seen) == 6 * 9
+
+
+def test_a_structure_fallback_is_written_and_checked_current(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """A Hugo quote line that starts with a shortcode ends its paragraph; the pseudo
+    translation puts `[` before the shortcode, which would merge the paragraphs.
+    The structure check keeps that segment's source text, and `--check` renders
+    the same file from the memory: current."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "page.md").write_text(
+        "## Title\n\n> Quoted line.\n> {{< mark >}}marked{{< /mark >}} tail text.\n\n"
+        '{{< figure src="x.png" caption="A figure" >}}\n', "utf-8")
+    args = ["page.md", "--to", "de", "--engine", "pseudo", "--dialect", "hugo",
+            "--memory", "m.sqlite"]
+    assert run(["translate", *args, "--verbose"]) == 0
+    err = capsys.readouterr().err
+    assert "changed the document's structure; the source text is kept" in err
+    written = (tmp_path / "page.de.md").read_text("utf-8")
+    assert "{{< mark >}}marked{{< /mark >}} tail text." in written  # kept as it was
+    assert "Ǫúóŧéđ" in written  # the rest is translated
+    assert run(["translate", *args, "--check"]) == 0
