@@ -259,23 +259,22 @@ def _finish(
 
 
 def _strict_error(job: Job, report: Report) -> InputError:
-    misses = report.glossary_misses
-    return InputError(
-        job.name,
-        f"{len(misses)} glossary term(s) not used in {job.target.code} "
-        f"(first: {misses[0]}); not written",
-        "fix the glossary or the source, or drop --strict-glossary",
-    )
+    return _not_written(job, report.glossary_misses, "glossary term(s) not used", "",
+                        "fix the glossary or the source, or drop --strict-glossary")
 
 
 def _gate_error(job: Job, report: Report) -> InputError:
-    failures = report.gate_failures
-    return InputError(
-        job.name,
-        f"{len(failures)} segment(s) failed an answer check in {job.target.code} "
-        f"even after retry and fallback (first: {failures[0]}); not written",
-        "see --verbose for each rejection, or drop --strict",
-    )
+    return _not_written(job, report.gate_failures, "segment(s) failed an answer check",
+                        " even after retry and fallback",
+                        "see --verbose for each rejection, or drop --strict")
+
+
+def _not_written(
+    job: Job, problems: list[str], what: str, when: str, hint: str
+) -> InputError:
+    """The error of a document a strict setting keeps from being written."""
+    return InputError(job.name, f"{len(problems)} {what} in {job.target.code}{when} "
+                      f"(first: {problems[0]}); not written", hint)
 
 
 def encode(job: Job, loaded: Loaded, text: str) -> bytes:

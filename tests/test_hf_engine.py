@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from hymt_cli.engines.hf_loading import TURN_END_TOKEN, stop_token_ids  # noqa: 
 from hymt_cli.languages import LANGUAGES  # noqa: E402
 from hymt_cli.models import ModelNotFound, resolve_model  # noqa: E402
 from hymt_cli.prompts import build_prompt  # noqa: E402
+from tests.chat_contract import assert_retry_samples  # noqa: E402
 from tests.tiny_model import SAMPLE_TEXTS, tiny_model_dir  # noqa: E402, F401
 
 DE, ZH = LANGUAGES["de"], LANGUAGES["zh"]
@@ -261,21 +261,7 @@ def test_top_k_one_sampling_is_greedy(engine: HFEngine) -> None:
 def test_a_retry_samples_with_a_seed_from_the_attempt(
     engine: HFEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[tuple[Sampling | None, list[list[int]]]] = []
-    real = engine.generate
-
-    def spy(prompts: list[list[int]], budgets: list[int], sampling=None):
-        outputs = real(prompts, budgets, sampling)
-        calls.append((sampling, outputs))
-        return outputs
-
-    monkeypatch.setattr(engine, "generate", spy)
-    first = engine.translate_batch(REQUESTS[:3])
-    retry = [replace(r, attempt=1) for r in REQUESTS[:3]]
-    assert engine.translate_batch(retry) == engine.translate_batch(retry)
-    assert [s for s, _ in calls] == [None, Sampling(seed=1), Sampling(seed=1)]
-    assert calls[0][1] != calls[1][1] and calls[1][1] == calls[2][1]
-    assert len(first) == 3
+    assert len(assert_retry_samples(engine, REQUESTS[:3], monkeypatch)) == 3
 
 
 def test_import_engines_does_not_import_torch() -> None:

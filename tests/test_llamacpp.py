@@ -11,7 +11,6 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -34,6 +33,7 @@ from hymt_cli.models import ModelNotFound  # noqa: E402
 from hymt_cli.pipeline import Job, translate_document  # noqa: E402
 from hymt_cli.prompts import compose_default, compose_english_first  # noqa: E402
 from tests.tiny_gguf import tiny_gguf_pair  # noqa: E402, F401
+from tests.chat_contract import assert_retry_samples  # noqa: E402
 from tests.tiny_model import SAMPLE_TEXTS  # noqa: E402
 
 DE, ZH = LANGUAGES["de"], LANGUAGES["zh"]
@@ -211,21 +211,7 @@ def test_sampling_is_seeded(tiny_gguf_pair: tuple[Path, Path]) -> None:  # noqa:
 def test_a_retry_samples_with_a_seed_from_the_attempt(
     pair: tuple[HFEngine, LlamaCppEngine], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, llama = pair
-    calls: list[tuple[Sampling | None, list[list[int]]]] = []
-    real = llama.generate
-
-    def spy(prompts: list[list[int]], budgets: list[int], sampling=None):
-        outputs = real(prompts, budgets, sampling)
-        calls.append((sampling, outputs))
-        return outputs
-
-    monkeypatch.setattr(llama, "generate", spy)
-    llama.translate_batch(REQUESTS[:3])
-    retry = [replace(r, attempt=1) for r in REQUESTS[:3]]
-    assert llama.translate_batch(retry) == llama.translate_batch(retry)
-    assert [s for s, _ in calls] == [None, Sampling(seed=1), Sampling(seed=1)]
-    assert calls[0][1] != calls[1][1] and calls[1][1] == calls[2][1]
+    assert len(assert_retry_samples(pair[1], REQUESTS[:3], monkeypatch)) == 3
 
 
 TAG_RE = re.compile(r"</?\w+>")
