@@ -9,6 +9,7 @@ build equal element trees.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from html.parser import HTMLParser
@@ -93,3 +94,11 @@ def html_events(chunks: Iterable[str]) -> Iterator[Event]:
 def same_events(first: Iterable[Event], second: Iterable[Event]) -> bool:
     """Whether two event streams are equal (read only as far as they agree)."""
     return all(a == b for a, b in zip_longest(first, second))
+
+
+def events_digest(events: Iterable[Event]) -> bytes:
+    """A digest of an event stream: equal streams, equal digests."""
+    digest = hashlib.blake2b(digest_size=16)
+    for event in events:
+        digest.update(repr(event).encode("utf-8", "surrogatepass") + b"\0")
+    return digest.digest()

@@ -322,3 +322,23 @@ def test_structure_is_checked_only_when_the_format_has_one() -> None:
     engine = Recording(lambda r: r.text.replace("x", "# x"))
     text, report = translate_document(Job("doc", _doc("x"), resolve("de")), engine)
     assert text == "<b># x</b>\n" and report.fallbacks == 0
+
+
+def test_a_source_structure_is_parsed_once_for_all_targets() -> None:
+    from functools import partial
+
+    from hymt_cli.documents.markdown import structure_events
+
+    parsed: list[str] = []
+
+    def counting(text: str):
+        parsed.append(text)
+        return structure_events(text)
+
+    doc = _doc("a1", "a2")
+    doc = Document(doc.pieces, "md", structure=partial(counting))
+    jobs = [Job("doc", doc, resolve(code)) for code in ("de", "fr", "es")]
+    results = list(translate(jobs, Recording()))
+    assert len(results) == 3
+    assert parsed.count(doc.source) == 1  # the source once, each rendering once
+    assert len(parsed) == 4
