@@ -91,3 +91,20 @@ def test_mdx_suffix_is_markdown_in_the_mdx_dialect(
     captured = capsys.readouterr()
     assert captured.err.startswith("dialect: mdx")
     assert '"text": "Hello <s1></s1>."' in captured.out
+
+
+def test_mdx_prose_props_are_translated_and_pass_the_structure_check(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """The structure check sees JSX tags with their prose props masked: a
+    translated `title=` is not a structure change (nothing is reverted)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "page.mdx").write_text(
+        '# Guide\n\n<Admonition type="tip" title="Did you know">\n\nSome text.\n\n'
+        '</Admonition>\n\n<img src="/a.png" alt="A diagram" />\n', "utf-8")
+    assert run(["translate", "page.mdx", "--to", "de", "--engine", "pseudo",
+                "--no-memory", "--verbose"]) == 0
+    assert "structure" not in capsys.readouterr().err
+    out = (tmp_path / "page.de.mdx").read_text("utf-8")
+    assert 'title="[Đíđ ýóú ķñóŵ' in out and 'alt="[À đíàĝŕàɱ' in out
+    assert 'type="tip"' in out and 'src="/a.png"' in out

@@ -93,8 +93,7 @@ def test_fixture_pages_add_no_escapes(path: Path) -> None:
     text = path.read_bytes().decode("utf-8")
     rendered = render_swapped(text, _dialect(path))
     assert added_backslashes(text, rendered) == []
-    if _dialect(path) != "mdx":  # MDX structure: tests/test_dialect_mdx.py (node)
-        assert same_structure(text, rendered, get_dialect(_dialect(path)))
+    assert same_structure(text, rendered, get_dialect(_dialect(path)))
 
 
 @pytest.mark.parametrize(("source", "dialect"), [

@@ -25,7 +25,7 @@ from mdit_py_plugins.container import container_plugin
 
 from hymt_cli.documents.dialects import Dialect
 from hymt_cli.documents.md_lines import CMAP
-from hymt_cli.documents.md_scan import scan_braces, scan_jsx_tags
+from hymt_cli.documents.md_scan import masked_prose_props, scan_braces, scan_jsx_tags
 
 TITLE_OPEN = "hymt_title_open"
 """Token type before a dialect title's inline token; `meta["kind"]` is its kind."""
@@ -120,7 +120,9 @@ def install(md: MarkdownIt, dialect: Dialect) -> None:
 
 def _render_nothing(self: object, tokens: list[Token], idx: int, *args: object) -> str:
     token = tokens[idx]
-    return f"<!--{token.type}:{token.content}-->" if token.type == JSX else ""
+    if token.type != JSX:
+        return ""
+    return f"<!--{token.type}:{masked_prose_props(token.content)}-->"  # props are prose
 
 
 def _line(state: StateBlock, line: int) -> tuple[int, int]:

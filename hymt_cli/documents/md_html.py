@@ -25,15 +25,11 @@ from hymt_cli.document import (
 )
 from hymt_cli.documents import SegmentOptions
 from hymt_cli.documents.md_inline import MdContext
-from hymt_cli.documents.md_scan import JsxAttr, scan_jsx_tags
+from hymt_cli.documents.md_scan import PROSE_PROPS, JsxAttr, scan_jsx_tags
 
 if TYPE_CHECKING:
     from hymt_cli.documents.md_source import Located
 
-PROSE_PROPS = frozenset(
-    {"title", "alt", "label", "caption", "description", "aria-label", "placeholder"}
-)
-"""JSX props whose string values are prose (others are identifiers, paths, ids)."""
 
 
 def block_region(doc: Located, token: Token) -> tuple[int, int] | None:

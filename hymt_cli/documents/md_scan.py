@@ -16,6 +16,25 @@ _SPACE = " \t\r\n"
 _QUOTES = "\"'`"
 
 
+PROSE_PROPS = frozenset(
+    {"title", "alt", "label", "caption", "description", "aria-label", "placeholder"}
+)
+"""JSX props whose string values are prose (others are identifiers, paths, ids)."""
+
+
+def masked_prose_props(jsx: str) -> str:
+    """`jsx` (flow JSX tags) with the values of its prose props replaced by `*`:
+    what a translation must leave as it is."""
+    attrs: list[JsxAttr] = []
+    start = jsx.find("<")
+    if start < 0 or scan_jsx_tags(jsx, start, attrs) is None:
+        return jsx
+    for attr in sorted(attrs, key=lambda a: a.start, reverse=True):
+        if attr.name in PROSE_PROPS:
+            jsx = jsx[: attr.start] + "*" + jsx[attr.end :]
+    return jsx
+
+
 @dataclass(frozen=True, slots=True)
 class JsxAttr:
     """One JSX attribute whose value is a string literal."""
