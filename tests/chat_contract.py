@@ -30,3 +30,25 @@ def assert_retry_samples(
     assert [s for s, _ in calls] == [None, Sampling(seed=1), Sampling(seed=1)]
     assert calls[0][1] != calls[1][1] and calls[1][1] == calls[2][1]
     return first
+
+
+def assert_reports_tokens(
+    engine: Any, requests: list[Request], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """During `translate_batch` the engine tells `on_tokens` each step's new tokens;
+    they add up to the tokens it generated (kept ones, and each stop token)."""
+    reported: list[int] = []
+    sampled: list[int] = []
+    real = engine.generate
+
+    def spy(prompts: list[Any], budgets: list[int], sampling: Sampling | None = None):
+        before = len(reported)
+        outputs = real(prompts, budgets, sampling)
+        assert len(reported) - before > 1  # step by step, not once at the end
+        sampled.extend(len(o) + (len(o) < b) for o, b in zip(outputs, budgets))
+        return outputs
+
+    monkeypatch.setattr(engine, "generate", spy)
+    monkeypatch.setattr(engine, "on_tokens", reported.append)
+    engine.translate_batch(requests)
+    assert sampled and sum(reported) == sum(sampled)

@@ -22,7 +22,7 @@ from hymt_cli.engines.hf_loading import TURN_END_TOKEN, stop_token_ids  # noqa: 
 from hymt_cli.languages import LANGUAGES  # noqa: E402
 from hymt_cli.models import ModelNotFound, resolve_model  # noqa: E402
 from hymt_cli.prompts import build_prompt  # noqa: E402
-from tests.chat_contract import assert_retry_samples  # noqa: E402
+from tests.chat_contract import assert_reports_tokens, assert_retry_samples  # noqa: E402,E501
 from tests.tiny_model import SAMPLE_TEXTS, tiny_model_dir  # noqa: E402, F401
 
 DE, ZH = LANGUAGES["de"], LANGUAGES["zh"]
@@ -262,6 +262,12 @@ def test_a_retry_samples_with_a_seed_from_the_attempt(
     engine: HFEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert len(assert_retry_samples(engine, REQUESTS[:3], monkeypatch)) == 3
+
+
+def test_translate_batch_reports_tokens_as_it_generates(
+    engine: HFEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert_reports_tokens(engine, REQUESTS[:3], monkeypatch)
 
 
 def test_import_engines_does_not_import_torch() -> None:

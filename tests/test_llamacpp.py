@@ -33,7 +33,7 @@ from hymt_cli.models import ModelNotFound  # noqa: E402
 from hymt_cli.pipeline import Job, translate_document  # noqa: E402
 from hymt_cli.prompts import compose_default, compose_english_first  # noqa: E402
 from tests.tiny_gguf import tiny_gguf_pair  # noqa: E402, F401
-from tests.chat_contract import assert_retry_samples  # noqa: E402
+from tests.chat_contract import assert_reports_tokens, assert_retry_samples  # noqa: E402,E501
 from tests.tiny_model import SAMPLE_TEXTS  # noqa: E402
 
 DE, ZH = LANGUAGES["de"], LANGUAGES["zh"]
@@ -212,6 +212,12 @@ def test_a_retry_samples_with_a_seed_from_the_attempt(
     pair: tuple[HFEngine, LlamaCppEngine], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert len(assert_retry_samples(pair[1], REQUESTS[:3], monkeypatch)) == 3
+
+
+def test_translate_batch_reports_tokens_as_it_generates(
+    pair: tuple[HFEngine, LlamaCppEngine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert_reports_tokens(pair[1], REQUESTS[:3], monkeypatch)
 
 
 TAG_RE = re.compile(r"</?\w+>")

@@ -62,10 +62,17 @@ def approximate_tokens(text: str) -> int:
     return wide + (len(text) - wide + 3) // 4
 
 
+TokenSink = Callable[[int], None]
+"""Receives the number of tokens an engine generated in one decode step."""
+
+
 class Engine(Protocol):
     """Translates batches of requests; results come back in request order."""
 
     name: str
+    on_tokens: TokenSink | None
+    """Set by the run for progress; an engine that generates step by step calls it
+    with each step's new tokens, during `translate_batch`. Others ignore it."""
 
     @property
     def fingerprint(self) -> str:
@@ -92,6 +99,12 @@ class EngineBase:
 
     name: str = "engine"
     batch_size: int = DEFAULT_BATCH_SIZE
+    on_tokens: TokenSink | None = None
+
+    def report_tokens(self, tokens: int) -> None:
+        """Tell `on_tokens`, if set, about `tokens` newly generated tokens."""
+        if self.on_tokens is not None:
+            self.on_tokens(tokens)
 
     @property
     def fingerprint(self) -> str:

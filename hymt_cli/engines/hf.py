@@ -133,8 +133,14 @@ class HFEngine(ChatEngine):
                 self.model, prompts[start : start + self.batch_size],
                 pad_id=self.pad_id, stop_ids=sorted(self.stop_ids),
                 max_new_tokens=budgets[start : start + self.batch_size],
-                sampling=sampling, observer=self.observer)
+                sampling=sampling, observer=self._step)
         return outputs
+
+    def _step(self, rows: int, cache: Any) -> None:
+        """Each decode step: the observer hook, then progress (a token per row)."""
+        if self.observer is not None:
+            self.observer(rows, cache)
+        self.report_tokens(rows)
 
     def decode_text(self, output: list[int]) -> str:
         """The answer text of generated ids, special tokens dropped."""

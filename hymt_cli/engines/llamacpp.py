@@ -188,8 +188,14 @@ class LlamaCppEngine(ChatEngine):
         """Generated ids per prompt (stop token excluded), greedy unless `sampling`."""
         self.load()
         assert self.decoder is not None
-        self.decoder.observer = self.observer
+        self.decoder.observer = self._step
         return self.decoder.generate(prompts, sorted(self.stop_ids), budgets, sampling)
+
+    def _step(self, rows: int) -> None:
+        """Each decode: the observer hook, then progress (a token per sampled row)."""
+        if self.observer is not None:
+            self.observer(rows)
+        self.report_tokens(rows)
 
     def decode_text(self, output: list[int]) -> str:
         """The answer text of generated ids, special tokens dropped."""
