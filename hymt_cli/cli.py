@@ -112,8 +112,7 @@ def translate(**values: Any) -> int:
         try:
             summary = translate_inputs(config, stdin, stdout, watcher)
         finally:
-            if isinstance(watcher, progress.Bar):
-                watcher.bar.stop()
+            watcher.stop()
         watcher.finish(summary)
         if values["json"]:
             data = progress.summary_json(summary)

@@ -97,6 +97,12 @@ class Watcher(Protocol):
     def advance(self, segments: int, tokens: int) -> None:
         """The engine answered `segments` segments of about `tokens` tokens."""
 
+    def generating(self, tokens: int) -> None:
+        """The engine generated `tokens` more tokens (during a batch)."""
+
+    def stop(self) -> None:
+        """The run's work is over (also on errors): stop any clock; idempotent."""
+
     def outcome(self, outcome: Outcome) -> None:
         """One output is done (or failed)."""
 

@@ -4,13 +4,20 @@
 is a terminal and `CI` is unset, and plain lines otherwise. Either prints one line
 per output, warnings (per-segment problems only with `--verbose`), errors with
 their hint, and a summary table at the end; `--quiet` keeps the errors only.
+
+Progress runs on a clock, not only between engine batches: a daemon `Ticker`
+refreshes the bar (or prints a plain line) while the engine works, from counts the
+run's thread updates (engines report generated tokens per decode step). Only that
+thread writes the counts; the ticker only reads them, so no lock guards them.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
+from collections.abc import Callable
 import traceback
 from typing import IO, Any
 
@@ -20,6 +27,8 @@ from hymt_cli.pipeline import Report
 
 PLAIN_EVERY_S = 10.0
 """How often plain progress prints a line while the engine works."""
+BAR_EVERY_S = 0.5
+"""How often the bar's tokens, rate and ETA are refreshed while the engine works."""
 
 VERBS = {Status.STDOUT: "translated", Status.PLANNED: "would translate"}
 
@@ -34,30 +43,73 @@ class Lines:
         self.quiet, self.verbose, self.debug = quiet, verbose, debug
         self.stream = stream
         self.files = self.segments = self.done = self.tokens = self.finished = 0
-        self.began = self.last = time.monotonic()
+        self.generated = 0
+        self.began = time.monotonic()
+        self.ticker: Ticker | None = None
+        self.printing = threading.Lock()  # the ticker's lines and the run's
 
     def start(self, files: int, segments: int) -> None:
-        """Remember the size of the work."""
+        """Remember the size of the work; print progress on a clock until `stop`."""
         self.files, self.segments = files, segments
-        self.began = self.last = time.monotonic()
+        self.began = time.monotonic()
+        if not self.quiet:
+            self.ticker = Ticker(self.period(), self.tick)
+
+    def period(self) -> float:
+        """Seconds between progress updates."""
+        return PLAIN_EVERY_S
+
+    def tick(self) -> None:
+        """Print a progress line while work is going on."""
+        if self.finished < self.files:
+            self.line(self.progress_line())
+
+    def progress_line(self) -> str:
+        """E.g. `progress: 3/10 files, 120/400 segments, 35 tok/s, ETA 2m10s`."""
+        eta = self.eta()
+        return (f"progress: {self.finished}/{self.files} files, "
+                f"{self.segments_done()}/{self.segments} segments, "
+                f"{self.rate():.0f} tok/s" + (f", ETA {eta}" if eta else ""))
+
+    def stop(self) -> None:
+        """Stop the clock (idempotent; the CLI calls it in a `finally`)."""
+        if self.ticker is not None:
+            self.ticker.stop()
 
     def advance(self, segments: int, tokens: int) -> None:
-        """Count a batch; print a progress line now and then."""
+        """Count segments answered (by the engine or the memory)."""
         self.done += segments
         self.tokens += tokens
-        now = time.monotonic()
-        if not self.quiet and now - self.last >= PLAIN_EVERY_S:
-            self.last = now
-            self.line(f"progress: {self.done} segments translated, "
-                      f"{self.finished}/{self.files} files, {self.rate():.0f} tok/s")
+
+    def generating(self, tokens: int) -> None:
+        """Count tokens the engine generated (called during a batch)."""
+        self.generated += tokens
+
+    def segments_done(self) -> int:
+        """Segments answered so far (retries and splits may overcount: capped)."""
+        return min(self.done, self.segments)
 
     def rate(self) -> float:
-        """Source tokens per second so far."""
-        return self.tokens / max(time.monotonic() - self.began, 1e-6)
+        """Tokens per second so far: generated ones when the engine reports them,
+        else the source tokens it answered."""
+        return (self.generated or self.tokens) / max(self.elapsed(), 1e-6)
+
+    def elapsed(self) -> float:
+        """Seconds since `start`."""
+        return time.monotonic() - self.began
+
+    def eta(self) -> str:
+        """Time left at the pace so far, e.g. `2m10s`; empty until estimable."""
+        done = self.segments_done()
+        if not done:
+            return ""
+        return duration(self.elapsed() * (self.segments - done) / done)
 
     def outcome(self, outcome: Outcome) -> None:
         """Report one output: an error, or a summary line and warnings."""
         self.finished += 1
+        if outcome.report is not None:  # never sent to the engine: done now
+            self.done += outcome.report.from_memory
         if outcome.error is not None:
             self.error(outcome.error, outcome.cause)
         if self.quiet or outcome.report is None:
@@ -101,6 +153,7 @@ class Lines:
 
     def finish(self, summary: Summary) -> None:
         """Close the progress display and print the summary table."""
+        self.stop()
         if self.quiet or len(summary.outcomes) + len(summary.pruned) < 2:
             return
         from rich.console import Console
@@ -115,7 +168,8 @@ class Lines:
 
     def line(self, text: str) -> None:
         """Write one diagnostic line."""
-        print(text, file=self.out(), flush=True)
+        with self.printing:
+            print(text, file=self.out(), flush=True)
 
 
 class Bar(Lines):
@@ -125,53 +179,84 @@ class Bar(Lines):
                  debug: bool = False) -> None:
         super().__init__(quiet, verbose, debug)
         from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         self.console = Console(file=sys.stderr)
         self.bar = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+            TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[eta]}"),
             console=self.console, transient=True,
         )
         self.file_task = self.segment_task = None
 
     def start(self, files: int, segments: int) -> None:
         """Show the bars."""
+        if not self.quiet:
+            self.bar.start()
+            self.file_task = self.bar.add_task("files", total=files, rate="", eta="")
+            self.segment_task = self.bar.add_task("segments", total=segments,
+                                                  rate="", eta="")
         super().start(files, segments)
-        if self.quiet:
+
+    def period(self) -> float:
+        """Seconds between bar refreshes."""
+        return BAR_EVERY_S
+
+    def tick(self) -> None:
+        """Refresh the segment bar: segments done, tokens, rate, ETA."""
+        if self.segment_task is None:
             return
-        self.bar.start()
-        self.file_task = self.bar.add_task("files", total=files, rate="")
-        self.segment_task = self.bar.add_task("segments", total=segments, rate="")
+        eta = self.eta()
+        self.bar.update(self.segment_task, completed=self.segments_done(),
+                        rate=f"{self.generated or self.tokens} tokens, "
+                             f"{self.rate():.0f} tok/s",
+                        eta=f"ETA {eta}" if eta else "")
 
     def advance(self, segments: int, tokens: int) -> None:
-        """Move the segment bar."""
-        self.done += segments
-        self.tokens += tokens
-        if self.segment_task is not None:
-            self.bar.update(self.segment_task, advance=segments,
-                            rate=f"{self.rate():.0f} tok/s")
+        """Count segments and move the segment bar."""
+        super().advance(segments, tokens)
+        self.tick()
 
     def outcome(self, outcome: Outcome) -> None:
         """Print the output's line above the bar and move the file bar."""
         super().outcome(outcome)
         if self.file_task is not None:
             self.bar.update(self.file_task, advance=1)
+        self.tick()
 
-    def finish(self, summary: Summary) -> None:
-        """Remove the bars, then print the summary table."""
+    def stop(self) -> None:
+        """Stop the clock and remove the bars (idempotent)."""
+        super().stop()
         self.bar.stop()
-        super().finish(summary)
 
     def line(self, text: str) -> None:
         """Print above the bar."""
         self.console.print(text, markup=False, highlight=False)
+
+
+class Ticker:
+    """Calls `tick` every `period` seconds on a daemon thread until `stop`."""
+
+    def __init__(self, period: float, tick: Callable[[], None]) -> None:
+        self.period, self.tick = period, tick
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, name="hymt-progress",
+                                       daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        """Tick until stopped; a failing tick (a closed stream) ends the clock."""
+        while not self.stopped.wait(self.period):
+            try:
+                self.tick()
+            except Exception:
+                return
+
+    def stop(self) -> None:
+        """Stop ticking and wait for the thread to end."""
+        self.stopped.set()
+        if self.thread is not threading.current_thread():
+            self.thread.join()
 
 
 def watcher(quiet: bool = False, verbose: bool = False, debug: bool = False) -> Lines:
@@ -179,6 +264,16 @@ def watcher(quiet: bool = False, verbose: bool = False, debug: bool = False) -> 
     if sys.stderr.isatty() and not os.environ.get("CI"):
         return Bar(quiet, verbose, debug)
     return Lines(quiet, verbose, debug)
+
+
+def duration(seconds: float) -> str:
+    """`45s`, `2m10s` or `1h05m`."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
 def describe(outcome: Outcome) -> str:

@@ -183,13 +183,34 @@ def run_jobs(
     pairs = [(job, item, one) for one in loaded for job, item in one.jobs]
     total = sum(len(job.document.segments()) for job, _, _ in pairs)
     watcher.start(len(pairs), total)
-    if config.mode == Mode.TRANSLATE:
-        observed = _Observed(engine, watcher)
+    try:
+        if config.mode == Mode.TRANSLATE:
+            _translate_jobs(config, pairs, engine, settings, stdout, report, watcher)
+        else:
+            _examine_jobs(config, pairs, engine, settings, report)
+    finally:
+        watcher.stop()
+
+
+def _translate_jobs(
+    config: RunConfig, pairs: list[tuple[Job, Planned, Loaded]], engine: Engine,
+    settings: Settings, stdout: BinaryIO, report: Reporter, watcher: Watcher,
+) -> None:
+    """Translate every job, writing and reporting each output as it is done."""
+    observed = _Observed(engine, watcher)
+    try:
         results = _translate_all([job for job, _, _ in pairs], observed, settings)
         for (job, item, one), result in zip(pairs, results):
-            report(_finish(job, one, item, result, stdout, config,
-                           settings.memory))
-        return
+            report(_finish(job, one, item, result, stdout, config, settings.memory))
+    finally:
+        observed.close()
+
+
+def _examine_jobs(
+    config: RunConfig, pairs: list[tuple[Job, Planned, Loaded]], engine: Engine,
+    settings: Settings, report: Reporter,
+) -> None:
+    """Check or count every job against the memory alone."""
     free = config.engine in NO_MEMORY_ENGINES  # cheap: run it instead of memory
     stand_in = _StandIn(engine)
     for job, item, one in pairs:
@@ -407,18 +428,25 @@ class _ReadOnlyMemory:
 
 
 class _Observed(_Delegate):
-    """An engine that tells the watcher about every batch it answers."""
+    """An engine that tells the watcher about every batch it answers, and routes
+    the real engine's per-step token reports (`on_tokens`) to the watcher."""
 
     def __init__(self, engine: Engine, watcher: Watcher) -> None:
         super().__init__(engine)
         self._watcher = watcher
+        engine.on_tokens = watcher.generating
 
     def translate_batch(self, requests: Sequence[Request]) -> list[str]:
-        """Translate through the real engine, then report the batch."""
+        """Translate through the real engine, then report the batch (first tries
+        only: a retry answers a segment already counted)."""
         answers = self.engine.translate_batch(requests)
-        tokens = sum(approximate_tokens(r.text) for r in requests)
-        self._watcher.advance(len(requests), tokens)
+        first = [r for r in requests if r.attempt == 0]
+        self._watcher.advance(len(first), sum(approximate_tokens(r.text) for r in first))
         return answers
+
+    def close(self) -> None:
+        """Detach the watcher from the real engine."""
+        self.engine.on_tokens = None
 
 
 # -- pruning -------------------------------------------------------------------------
