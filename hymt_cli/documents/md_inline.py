@@ -21,6 +21,7 @@ from hymt_cli.document import (
     LOOKALIKE_RE,
     TAG_RE,
     Escape,
+    Finish,
     Markup,
     Piece,
     Segment,
@@ -61,10 +62,21 @@ class MdContext:
     """Patterns locked in plain text besides URLs and templates (dialect, user)."""
     rules: Rules = field(default_factory=Rules)
     """The dialect's escaping rules (kind-specific fields set per segment)."""
+    finishers: dict[tuple[object, ...], Finish] = field(default_factory=dict)
+    """One `finish` step per distinct set of rules: a long document holds a
+    handful of them, not one closure per segment."""
 
     def next_id(self) -> str:
         """A provisional segment id (renumbered in source order at the end)."""
         return f"t{next(self.counter)}"
+
+    def finisher(self, rules: Rules) -> Finish:
+        """The `finish` step of segments escaped by `rules` (shared)."""
+        key = (rules.line_start, rules.cell, rules.atx, rules.math, rules.mdx,
+               rules.tilde, rules.brackets, id(rules.references))
+        if key not in self.finishers:
+            self.finishers[key] = markdown_finish(rules)
+        return self.finishers[key]
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,7 +380,7 @@ class _Walker:
             return self.flat
         segment = self.builder.build(self.ctx.next_id())
         if self.rules is not None:
-            segment = replace(segment, finish=markdown_finish(self.rules))
+            segment = replace(segment, finish=self.ctx.finisher(self.rules))
         elif any(tag.kind in EMPHASIS_KINDS for tag in segment.tags):
             segment = replace(segment, finish=finish_emphasis)
         if not self.overrides:
