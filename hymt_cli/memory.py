@@ -627,9 +627,11 @@ def _switch_to_wal(db: sqlite3.Connection) -> str:
 
 def _check_identity(path: Path, db: sqlite3.Connection) -> None:
     """Raise unless the file is a hymt memory we can read, or an empty database."""
-    app_id = db.execute("PRAGMA application_id").fetchone()[0]
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    # one statement, one snapshot: read apart, another process's first migration
+    # could commit between the reads (tables, yet no application id)
+    app_id, version, tables = db.execute(
+        "SELECT a.application_id, v.user_version, (SELECT count(*) FROM sqlite_master)"
+        " FROM pragma_application_id AS a, pragma_user_version AS v").fetchone()
     if app_id == 0 and version == 0 and tables == 0:
         return
     if app_id != APPLICATION_ID:
