@@ -15,6 +15,7 @@ in the wrong language of the target's script passes.
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_right
 from collections import Counter
@@ -131,6 +132,7 @@ class Rejection:
         return f"{self.gate} gate: {self.detail}"
 
 
+@functools.lru_cache(maxsize=8192)
 def script_of(ch: str) -> str | None:
     """The script of one character as the gates group them (None: other)."""
     return _RANGES[bisect_right(_STARTS, ord(ch)) - 1][1] if ord(ch) >= 0x41 else None
@@ -198,10 +200,9 @@ def echo(context: str, source: str, answer: str) -> str | None:
         run = tuple(words[i : i + ECHO_WORDS])
         if run in seen and " ".join(run) not in plain:
             return " ".join(run)
-    slices = {ctx[i : i + ECHO_CHARS] for i in range(len(ctx) - ECHO_CHARS + 1)}
     for i in range(len(ans) - ECHO_CHARS + 1):
         run = ans[i : i + ECHO_CHARS]
-        if run in slices and run not in src:
+        if run in ctx and run not in src:
             return run
     return None
 
@@ -224,8 +225,11 @@ def script_problem(source: str, answer: str, scripts: frozenset[str]) -> str | N
     if not scripts:
         return None
     copied = {w.casefold() for w in _WORD_RE.findall(source)}
-    counts = Counter(script_of(ch) for w in _WORD_RE.findall(answer)
-                     if w.casefold() not in copied for ch in w if ch.isalpha())
+    own = Counter("".join(w for w in _WORD_RE.findall(answer) if w.casefold() not in copied))
+    counts: Counter[str | None] = Counter()
+    for ch, n in own.items():
+        if ch.isalpha():
+            counts[script_of(ch)] += n
     total = sum(counts.values())
     if total < SCRIPT_MIN_LETTERS:
         return None
@@ -259,7 +263,8 @@ def _most_repeated(text: str) -> tuple[tuple[str, ...], int]:
 
 def weighted_length(text: str) -> float:
     """`text`'s length in English-equivalent characters (white space not counted)."""
-    return sum(SCRIPT_WEIGHT.get(script_of(ch), 1.0) for ch in text if not ch.isspace())
+    return sum(n * SCRIPT_WEIGHT.get(script_of(ch), 1.0)
+               for ch, n in Counter(text).items() if not ch.isspace())
 
 
 def length_problem(source: str, answer: str) -> str | None:
