@@ -61,8 +61,10 @@ class Job:
 class Settings:
     """How the pipeline feeds the engine."""
 
-    batch_size: int = DEFAULT_BATCH_SIZE
-    """Segments per engine call."""
+    batch_size: int | None = DEFAULT_BATCH_SIZE
+    """Segments per engine call; None: the engine's own (`engine.batch_size`),
+    asked only when a batch is sent, so a run the memory answers never sizes
+    batches (for `hf` that imports torch)."""
     context_tokens: int = default("context_tokens")
     """Budget of preceding source text given as context (0: none)."""
     glossary: Glossary = Glossary()
@@ -191,7 +193,9 @@ class _Run:
         """Documents whose units are still to be made, oldest first."""
         self.digests: dict[int, tuple[Document, bytes]] = {}
         """Source structure digests by document (`render_checked`)."""
-        self.window = 4 * settings.batch_size
+        self.size = settings.batch_size
+        """Segments per engine call, once known (see `Settings.batch_size`)."""
+        self.window = 4 * (self.size or DEFAULT_BATCH_SIZE)
         """Units queued at a time: four batches."""
         self.order: list[int] = []
         self.added = 0
@@ -277,10 +281,18 @@ class _Run:
 
     def step(self) -> None:
         """Translate up to four batches' worth of queued units."""
+        size = self._batch_size()
         chunk = self.queue[: self.window]
         del self.queue[: len(chunk)]
-        for start in range(0, len(chunk), self.settings.batch_size):
-            self._translate(chunk[start : start + self.settings.batch_size])
+        for start in range(0, len(chunk), size):
+            self._translate(chunk[start : start + size])
+
+    def _batch_size(self) -> int:
+        """The batch size, asking the engine the first time when it is its own."""
+        if self.size is None:
+            self.size = max(1, self.engine.batch_size)
+            self.window = 4 * self.size
+        return self.size
 
     def _translate(self, batch: list[_Unit]) -> None:
         todo = batch
@@ -315,7 +327,7 @@ class _Run:
 
     def _ask(self, requests: list[Request]) -> list[str]:
         """Answers to any number of requests, a batch at a time."""
-        size = max(1, self.settings.batch_size)
+        size = self._batch_size()
         return [answer for start in range(0, len(requests), size)
                 for answer in _ask(self.engine, requests[start : start + size])]
 

@@ -89,7 +89,7 @@ def pipeline_settings(config: RunConfig) -> Settings:
     except GlossaryError as exc:
         raise UsageError(str(exc)) from None
     return Settings(
-        batch_size=config.batch_size or DEFAULT_BATCH_SIZE,
+        batch_size=config.batch_size,
         context_tokens=config.context_tokens,
         glossary=glossary,
         max_segment_tokens=config.max_segment_tokens,
@@ -157,17 +157,19 @@ def start_engine(name: str, options: dict[str, Any]) -> engines.Engine:
 def settings_for(
     base: Settings, config: RunConfig, engine: Engine, memory: TranslationMemory | None
 ) -> Settings:
-    """The run's pipeline settings: batch size (auto: the engine's) and memory.
-    --check and --dry-run never call the engine, so they never ask it to size
-    batches (the hf engine would import torch for that)."""
-    own = engine.batch_size if config.mode == Mode.TRANSLATE else DEFAULT_BATCH_SIZE
-    batch = config.batch_size or own
+    """The run's pipeline settings: batch size and memory. `auto` (None) leaves
+    sizing to the engine, asked by the pipeline only when it sends a batch: a run
+    the memory answers never does (the hf engine imports torch for it), nor do
+    --check and --dry-run, whose stand-in sizes as the default."""
+    batch = config.batch_size
+    if batch is None and config.mode != Mode.TRANSLATE:
+        batch = DEFAULT_BATCH_SIZE
     gates = base.gates
     if config.mode != Mode.TRANSLATE:  # the stand-in answers with the source
         gates = gates - {"untranslated"}
         if memory is not None:
             memory = _ReadOnlyMemory(memory)  # type: ignore[assignment]
-    return replace(base, batch_size=int(batch), memory=memory, gates=gates)
+    return replace(base, batch_size=batch, memory=memory, gates=gates)
 
 
 def run_jobs(

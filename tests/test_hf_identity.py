@@ -132,12 +132,15 @@ def test_batch_size_auto_is_the_engines_own_sizing(
     ) * 2
     per_row = per_token * hf_loading.TYPICAL_SEQUENCE
     monkeypatch.setattr(hf_loading, "_free_memory", lambda device: 6 * per_row)
+    from hymt_cli.pipeline import _Run
+
     run = RunConfig(paths=("a.md",), targets=(resolve("de"),), engine="hf")
     settings = settings_for(Settings(), run, engine, None)
-    assert settings.batch_size == engine.batch_size == 3  # half the free memory
+    assert settings.batch_size is None  # auto: the engine is asked when needed
+    assert _Run(engine, settings)._batch_size() == engine.batch_size == 3  # half
     assert engine.model is None  # sized before (and without) loading weights
     fixed = HFEngine(HFOptions(str(tiny_model_dir), device="cpu", batch_size=5))
-    assert settings_for(Settings(), run, fixed, None).batch_size == 5
+    assert _Run(fixed, settings_for(Settings(), run, fixed, None))._batch_size() == 5
 
 
 def test_memory_answered_rerun_never_loads_the_model(
@@ -176,3 +179,20 @@ def test_check_never_sizes_batches_nor_imports_torch(
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=tmp_path, check=True).stdout.split()
     assert out[-1] == "False"
+
+
+def test_a_fully_remembered_run_never_imports_torch(
+    tiny_model_dir: Path, tmp_path: Path  # noqa: F811
+) -> None:
+    """The second run finds every answer in the memory: no model, no torch, and
+    no batch sizing (which would import torch for the free memory)."""
+    (tmp_path / "a.md").write_text("Hello there.\n", encoding="utf-8")
+    args = ["translate", "a.md", "--to", "de", "--model", str(tiny_model_dir),
+            "--max-new-tokens", "4", "--threads", "1", "--quiet"]
+    code = ("import sys; from hymt_cli.cli import run; "
+            f"code = run({args!r}); print(code, 'torch' in sys.modules)")
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                           text=True, cwd=tmp_path, check=True).stdout.split()
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                           text=True, cwd=tmp_path, check=True).stdout.split()
+    assert first[-2:] == ["0", "True"] and again[-2:] == ["0", "False"]
