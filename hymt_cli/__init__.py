@@ -11,9 +11,11 @@ One direction of flow, each stage in its own modules:
 - pipeline: `pipeline` adds context, `glossary` terms and `memory` answers,
   splits long segments (`splitting`) and batches requests;
 - engines: `engines/` (one protocol; `prompts` builds HY-MT's prompts);
-- validate: `validate` cleans and checks each answer, repairs or rejects it;
-- render: `document` re-encodes answers in their spot; `structure` checks the
-  result against the source before anything is written;
+- validate: `validate` cleans each answer and checks its tags, `gates` its text
+  (echo, length, repetition, script); what stays rejected is answered by
+  `fallback` (whole segment without tags, `realign`ed, else run by run);
+- render: `document` re-encodes answers in their spot; `render` checks the
+  result's `structure` against the source's before anything is written;
 - write: `run` writes atomically (`fileio`), records outputs, reports `outcome`s
   to `progress`; `prune` deletes outputs whose source is gone.
 """

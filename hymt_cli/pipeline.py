@@ -30,7 +30,7 @@ from hymt_cli.memory import TranslationMemory, request_entry, request_key
 from hymt_cli.prompts import TEMPLATE_VERSION
 from hymt_cli.settings import default
 from hymt_cli.splitting import split_text
-from hymt_cli.structure import events_digest, same_events
+from hymt_cli.render import Digests, render_checked
 from hymt_cli.validate import repair, strip_tags
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ class _Run:
         self.queue: list[_Unit] = []
         self.sources: deque[tuple[int, Iterator[_Unit]]] = deque()
         """Documents whose units are still to be made, oldest first."""
-        self.digests: dict[int, tuple[Document, bytes]] = {}
+        self.digests: Digests = {}
         """Source structure digests by document (`render_checked`)."""
         self.size = settings.batch_size
         """Segments per engine call, once known (see `Settings.batch_size`)."""
@@ -403,77 +403,16 @@ class _Run:
             index = self.order.pop(0)
             job, report, translations = self.jobs.pop(index)
             if self.settings.check_structure:
-                text = render_checked(job.document, translations, report,
-                                      self.digests)
+                text, broken = render_checked(job.document, translations,
+                                              self.digests)
+                for sid in broken:
+                    report.fallbacks += 1
+                    report.problems.append(f"{sid}: its translation changed the "
+                                           "document's structure; the source text "
+                                           "is kept")
             else:
                 text = job.document.render(translations)
             yield job, text, report
-
-
-def render_checked(
-    document: Document, translations: dict[str, str], report: Report,
-    digests: dict[int, tuple[Document, bytes]] | None = None,
-) -> str:
-    """The rendered document, its structure checked against the source's.
-
-    Validated answers keep their tags, and adapters escape what they render, so
-    this should hold; if it does not, the segments that break it are found by
-    halving and keep their source text (reported as fallbacks): a document is
-    never written with markup its source does not have. `digests` keeps each
-    source's structure digest, so a document checked for several targets is
-    parsed for its structure once.
-    """
-    text = document.render(translations)
-    structure = document.structure
-    if structure is None or text == document.source:
-        return text
-    if events_digest(structure(text)) == _source_digest(document, digests):
-        return text
-    source = document.source
-
-    def keeps(reverted: set[str]) -> bool:
-        kept = {k: v for k, v in translations.items() if k not in reverted}
-        return same_events(structure(source), structure(document.render(kept)))
-
-    if keeps(set()):
-        return text
-    changed = [s.id for s in document.segments()
-               if translations.get(s.id, s.text) != s.text]
-    broken = _culprits(changed, set(), keeps)
-    for sid in sorted(broken, key=lambda name: changed.index(name)):
-        report.fallbacks += 1
-        report.problems.append(f"{sid}: its translation changed the document's "
-                               "structure; the source text is kept")
-    return document.render({k: v for k, v in translations.items() if k not in broken})
-
-
-def _source_digest(
-    document: Document, digests: dict[int, tuple[Document, bytes]] | None
-) -> bytes:
-    """The digest of `document`'s source structure, computed once per document."""
-    cached = digests.get(id(document)) if digests is not None else None
-    if cached is not None and cached[0] is document:
-        return cached[1]
-    assert document.structure is not None
-    digest = events_digest(document.structure(document.source))
-    if digests is not None:
-        digests[id(document)] = (document, digest)
-    return digest
-
-
-def _culprits(
-    candidates: list[str], reverted: set[str], keeps: Callable[[set[str]], bool]
-) -> set[str]:
-    """The fewest of `candidates` to revert (besides `reverted`) for `keeps`,
-    found by halving: about two checks per culprit per halving."""
-    if not candidates or keeps(reverted):
-        return set()
-    if len(candidates) == 1:
-        return set(candidates)
-    half = len(candidates) // 2
-    first, second = candidates[:half], candidates[half:]
-    found = _culprits(first, reverted | set(second), keeps)
-    return found | _culprits(second, reverted | found, keeps)
 
 
 def _piece(segment: Segment, number: int, text: str) -> Segment:
