@@ -366,23 +366,33 @@ def test_many_documents_all_come_out(work: Path, seen: list[str]) -> None:
     assert len(list(work.glob("docs/*.de.md"))) == 6 and len(seen) == 6 * 9
 
 
+class Hashing(EngineBase):
+    """Answers `# ` + the pseudo translation for the second paragraph."""
+
+    name = "hashing"
+
+    def translate_batch(self, requests: Sequence[Request]) -> list[str]:
+        return [("# " if r.text.startswith("Second") else "") + pseudo_translate(r.text)
+                for r in requests]
+
+
 def test_a_structure_fallback_is_written_and_checked_current(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    work: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    """A Hugo quote line that starts with a shortcode ends its paragraph; the pseudo
-    translation puts `[` before the shortcode, which would merge the paragraphs.
-    The structure check keeps that segment's source text, and `--check` renders
-    the same file from the memory: current."""
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "page.md").write_text(
-        "## Title\n\n> Quoted line.\n> {{< mark >}}marked{{< /mark >}} tail text.\n\n"
-        '{{< figure src="x.png" caption="A figure" >}}\n', "utf-8")
-    args = ["page.md", "--to", "de", "--engine", "pseudo", "--dialect", "hugo",
-            "--memory", "m.sqlite"]
+    """With the Markdown escaping switched off (standing for an adapter bug), an
+    answer `# …` would turn a paragraph into a heading. The structure check keeps
+    that segment's source text, the rest is written translated, and `--check`
+    renders the same file from the memory: current."""
+    from hymt_cli.documents import md_context
+
+    monkeypatch.setattr(md_context, "escape_parts", lambda parts, rules: parts)
+    monkeypatch.setitem(base._REGISTRY, "hashing", lambda **_: Hashing())
+    put(work / "page.md", "First paragraph here.\n\nSecond paragraph here.\n")
+    args = ["page.md", "--to", "de", "--engine", "hashing", "--memory", "m.sqlite"]
     assert run(["translate", *args, "--verbose"]) == 0
     err = capsys.readouterr().err
-    assert "changed the document's structure; the source text is kept" in err
-    written = (tmp_path / "page.de.md").read_text("utf-8")
-    assert "{{< mark >}}marked{{< /mark >}} tail text." in written  # kept as it was
-    assert "Ǫúóŧéđ" in written  # the rest is translated
+    assert "s2: its translation changed the document's structure" in err
+    written = (work / "page.de.md").read_text("utf-8")
+    assert written.endswith("\n\nSecond paragraph here.\n")  # kept as it was
+    assert written.startswith("[Ƒíŕšŧ")  # the rest is translated
     assert run(["translate", *args, "--check"]) == 0

@@ -173,3 +173,19 @@ def test_toml_front_matter_stays_valid_toml() -> None:
     data = tomllib.loads(head)
     assert data == {"title": 'Ein "Titel" mit \\ und \'',
                     "description": 'Ein "Titel" mit \\ und \''}
+
+
+def test_a_hugo_shortcode_followed_by_text_is_prose_not_a_region() -> None:
+    """Found by hypothesis: a quote line that starts with an inline shortcode and
+    goes on with text was taken for a shortcode region (two paragraphs in the
+    source, one once a translation put text first). It is prose; a line of
+    shortcodes alone, or one opened and not closed, stays skeleton."""
+    text = ('> Quoted.\n> {{< mark >}}marked{{< /mark >}} tail.\n\n'
+            '{{< figure src="x.png" caption="A figure" >}}\n\n'
+            '{{< notice\n  kind="tip" >}}\n\nBody.\n')
+    options = SegmentOptions(dialect=get_dialect("hugo"))
+    doc = segment(text, "md", options)
+    texts = [s.text for s in doc.segments()]
+    assert texts == ["Quoted. <s1></s1>marked<s2></s2> tail.", "Body."]
+    rendered = doc.render({s.id: pseudo_translate(s.text) for s in doc.segments()})
+    assert same_structure(text, rendered, get_dialect("hugo"))

@@ -63,7 +63,10 @@ REGIONS: dict[str, tuple[Region, ...]] = {
     "shortcodes": (
         Region(_r(r"\{\{<[ \t]*(highlight)\b.*$"),
                _r(r".*\{\{<[ \t]*/[ \t]*(highlight)[ \t]*>\}\}[ \t]*$")),
-        Region(_r(r"\{\{[<%].*$"), _r(r".*[>%]\}\}[ \t]*$")),
+        # a line of shortcodes alone, or one opened and not closed on its line; a
+        # shortcode followed by text (`{{< mark >}}x{{< /mark >}} y`) is prose
+        Region(_r(r"\{\{[<%].*[>%]\}\}[ \t]*$")),
+        Region(_r(r"\{\{[<%](?!.*[>%]\}\}).*$"), _r(r".*[>%]\}\}[ \t]*$")),
     ),
     "mdbook": (Region(_r(r"\{\{#(?!title\b)[a-z_]+\b.*\}\}[ \t]*$")),),
     "liquid": (
