@@ -189,3 +189,17 @@ def test_a_hugo_shortcode_followed_by_text_is_prose_not_a_region() -> None:
     assert texts == ["Quoted. <s1></s1>marked<s2></s2> tail.", "Body."]
     rendered = doc.render({s.id: pseudo_translate(s.text) for s in doc.segments()})
     assert same_structure(text, rendered, get_dialect("hugo"))
+
+
+def test_a_liquid_tag_followed_by_text_is_prose_not_a_region() -> None:
+    """Found by hypothesis, as for Hugo: `{% raw %}…{% endraw %} text` on a quote
+    line is prose; a raw block over lines, a lone tag line and a tag opened and
+    not closed on its line stay skeleton."""
+    text = ('> Quoted.\n> {% raw %}{{ x }}{% endraw %} tail.\n\n'
+            '{% raw %}\n{{ y }} not text\n{% endraw %}\n\n{% if a %}\n\n'
+            '{% include a.html\n  b="c" %}\n\nBody.\n')
+    options = SegmentOptions(dialect=get_dialect("jekyll"))
+    doc = segment(text, "md", options)
+    assert [s.text for s in doc.segments()] == ["Quoted. <s1></s1> tail.", "Body."]
+    rendered = doc.render({s.id: pseudo_translate(s.text) for s in doc.segments()})
+    assert same_structure(text, rendered, get_dialect("jekyll"))

@@ -69,10 +69,12 @@ REGIONS: dict[str, tuple[Region, ...]] = {
         Region(_r(r"\{\{[<%](?!.*[>%]\}\}).*$"), _r(r".*[>%]\}\}[ \t]*$")),
     ),
     "mdbook": (Region(_r(r"\{\{#(?!title\b)[a-z_]+\b.*\}\}[ \t]*$")),),
-    "liquid": (
-        Region(_r(rf"\{{%-?[ \t]*({_LIQUID_BLOCKS})\b.*$"),
+    "liquid": (  # as for shortcodes: a tag followed by text on its line is prose
+        Region(_r(rf"\{{%-?[ \t]*({_LIQUID_BLOCKS})\b"
+                  rf"(?!.*\{{%-?[ \t]*end\1[ \t]*-?%\}}[ \t]*\S).*$"),
                _r(rf".*\{{%-?[ \t]*end({_LIQUID_BLOCKS})[ \t]*-?%\}}[ \t]*$")),
-        Region(_r(r"\{%.*$"), _r(r".*%\}[ \t]*$")),
+        Region(_r(r"\{%.*%\}[ \t]*$")),
+        Region(_r(r"\{%(?!.*%\}).*$"), _r(r".*%\}[ \t]*$")),
         Region(_r(r"\{\{.*\}\}[ \t]*$")),
     ),
     "kramdown": (Region(_r(r"\{:.*\}[ \t]*$")),),
