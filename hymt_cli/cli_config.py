@@ -1,8 +1,10 @@
 """Merge defaults, the project file and command-line flags into one `RunConfig`.
 
 Precedence is defaults < `hymt.toml` (or `[tool.hymt]`) < flags, merged once here;
-a flag left out is None and does not override. The memory file alone also heeds
-`HYMT_MEMORY`, between the file and `--memory`. Paths in the file are relative to
+a flag left out is None and does not override. The memory file also heeds
+`HYMT_MEMORY`, and the server URLs `HYMT_BASE_URL`, between the file and the flag.
+`--engine auto` is resolved here (`engines.auto.choose`), so the run sees the
+engine an explicit flag would name. Paths in the file are relative to
 its folder (`project.load` makes sources, glossaries and memory absolute; the
 output pattern is anchored here).
 """
@@ -16,6 +18,7 @@ from typing import Any
 
 from hymt_cli import project, settings
 from hymt_cli.documents import SegmentOptions
+from hymt_cli.engines.auto import AUTO, choose
 from hymt_cli.errors import UsageError
 from hymt_cli.memory import DEFAULT_RELATIVE_PATH, ENV_VAR
 from hymt_cli.outcome import Mode
@@ -23,6 +26,9 @@ from hymt_cli.plan import RunConfig
 
 log = logging.getLogger(__name__)
 
+BASE_URL_ENV_VAR = "HYMT_BASE_URL"
+"""Server URLs for the openai engine (and `--engine auto`), between the project
+file and `--base-url`."""
 DEFAULTS: dict[str, Any] = settings.defaults()
 """The value of every project field when neither the file nor a flag sets it."""
 
@@ -69,8 +75,13 @@ def build(
     if not merged["sources"]:
         where = f" in {proj.path}" if proj.path else " (and no hymt.toml found)"
         raise UsageError(f"no inputs: pass paths or set sources{where}")
-    merged["engine"] = merged["engine"] or settings.default_engine(merged["model"])
+    if merged["engine"] in (AUTO, "openai") and not flags.get("base_url"):
+        merged["base_url"] = env_base_urls() or merged["base_url"]
     values = settings.checked(merged)
+    if values["engine"] == AUTO:
+        choice = choose(values["model"], values["base_url"], values["device"])
+        log.info("engine auto: %s, because %s", choice.engine, choice.reason)
+        values["engine"] = choice.engine
     return RunConfig(
         paths=tuple(values["sources"]), targets=values["targets"],
         source=values["source"], engine=values["engine"], out=values["out"],
@@ -120,8 +131,17 @@ def engine_options(
         "batch_size": values["batch_size"],
         "threads": extra.get("threads"),
         "max_new_tokens": extra.get("max_new_tokens"),
+        "base_url": values["base_url"] or None,
+        "concurrency": values["concurrency"],
+        "request_timeout": values["request_timeout"],
     }
     return tuple((k, v) for k, v in options.items() if v is not None)
+
+
+def env_base_urls() -> tuple[str, ...]:
+    """Server URLs from $HYMT_BASE_URL (comma-separated); () when unset."""
+    value = os.environ.get(BASE_URL_ENV_VAR, "").strip()
+    return tuple(u for u in value.split(",") if u.strip())
 
 
 def memory_path(

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 
 from hymt_cli import fallback
 from hymt_cli.document import TAG_RE, Document, Segment
-from hymt_cli.engines.base import DEFAULT_BATCH_SIZE, Engine, Request
+from hymt_cli.engines.base import DEFAULT_BATCH_SIZE, Engine, PartialAnswers, Request
 from hymt_cli.gates import UNCHANGED_ENGINES, Rejection, reject, unchanged
 from hymt_cli.glossary import Glossary, misses, searchable_text
 from hymt_cli.languages import Language
@@ -298,7 +298,12 @@ class _Run:
         todo = batch
         for attempt in (0, 1):
             requests = [replace(_retried(u), attempt=attempt) for u in todo]
-            for unit, answer in zip(todo, _ask(self.engine, requests)):
+            try:
+                answers = _ask(self.engine, requests)
+            except PartialAnswers as failure:
+                self._keep_answered(batch, todo, failure)
+                raise
+            for unit, answer in zip(todo, answers):
                 self._accept(unit, answer)
             todo = [u for u in todo if u.answer is None]
             if not todo:
@@ -309,6 +314,17 @@ class _Run:
         self._remember([u for u in batch if not (u.failed and self.settings.strict)])
         for unit in batch:
             self._done(unit)
+
+    def _keep_answered(
+        self, batch: list[_Unit], todo: list[_Unit], failure: PartialAnswers
+    ) -> None:
+        """Before an engine failure ends the run: accept the answers the engine got
+        and store every accepted one, so a rerun asks only for the rest."""
+        if len(failure.answers) == len(todo):
+            for unit, answer in zip(todo, failure.answers):
+                if answer is not None:
+                    self._accept(unit, answer)
+        self._remember([u for u in batch if u.answer is not None])
 
     def _fall_back(self, units: list[_Unit]) -> None:
         """Answer the units still rejected: realigned, else rebuilt from runs."""

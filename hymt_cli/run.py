@@ -13,6 +13,7 @@ disk makes the check exact. Failures stay with their file.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -28,6 +29,7 @@ from hymt_cli.engines.base import (
     EngineBase,
     Request,
     approximate_tokens,
+    engine_down,
 )
 from hymt_cli.errors import FailedError, UsageError
 from hymt_cli.fileio import InputError, write_atomic
@@ -230,13 +232,17 @@ def _translate_all(
 ) -> Iterator[Result]:
     """Each job's text and report, in order, as soon as it is done; documents share
     engine batches. If the engine fails, the documents not yet finished are
-    retried one at a time, so an exception stays with the document that caused it."""
+    retried one at a time, so an exception stays with the document that caused it
+    (unless the engine is down: then all of them fail with it)."""
     done = 0
     try:
         for _, text, report in translate(jobs, engine, settings):
             done += 1
             yield text, report
-    except Exception:
+    except Exception as exc:
+        if engine_down(exc):  # every other document would fail the same way
+            yield from itertools.repeat(exc, len(jobs) - done)
+            return
         log.debug("a shared batch failed; retrying documents one by one", exc_info=True)
     for job in jobs[done:]:
         yield _translate_alone(job, engine, settings)

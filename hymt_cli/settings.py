@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hymt_cli.documents import DEFAULT_FRONT_MATTER_KEYS, FORMATS
+from hymt_cli.engines.auto import AUTO
+from hymt_cli.engines.options import DEFAULT_CONCURRENCY, DEFAULT_REQUEST_TIMEOUT_S
 from hymt_cli.errors import UsageError
 from hymt_cli.fileio import (
     MAX_FILE_SIZE,
@@ -128,20 +130,23 @@ def source_language(code: str | None) -> Language | None:
 
 
 def engine_name(name: str) -> str:
-    """`--engine`: a registered engine."""
+    """`--engine`: `auto` or a registered engine."""
     from hymt_cli import engines
 
-    if name not in engines.engine_names():
-        known = ", ".join(engines.engine_names())
+    if name != AUTO and name not in engines.engine_names():
+        known = ", ".join([AUTO, *engines.engine_names()])
         raise UsageError(f"unknown engine {name!r} (known: {known})")
     return name
 
 
-def default_engine(model: str | None) -> str:
-    """`llamacpp` for a GGUF model (a `.gguf` file, a `-gguf` alias), else `hf`."""
-    from hymt_cli.models import is_gguf_spec
-
-    return "llamacpp" if model and is_gguf_spec(model) else "hf"
+def base_urls(urls: Iterable[str]) -> tuple[str, ...]:
+    """`--base-url`/`base_url`: http(s) URLs, each possibly a comma-separated list."""
+    found = tuple(u.strip() for item in urls for u in item.split(",") if u.strip())
+    for url in found:
+        if not url.startswith(("http://", "https://")):
+            raise UsageError(f"--base-url {url!r} is not an http(s) URL "
+                             "(e.g. http://localhost:8000/v1)")
+    return found
 
 
 def out_pattern(pattern: str | None) -> str | None:
@@ -253,8 +258,20 @@ SETTINGS: tuple[Setting, ...] = (
             metavar="LANG[,LANG]", many=True, check=targets),
     Setting("source", "Source language (optional).", ("--from",), metavar="LANG",
             check=source_language),
-    Setting("engine", "Engine: hf (default; llamacpp for a GGUF --model), llamacpp, "
-            "pseudo or identity.", ("--engine",), metavar="NAME", check=engine_name),
+    Setting("engine", "Engine: {default} (llamacpp on a CPU, hf on a GPU or for a "
+            "transformers --model, openai when a --base-url is set; `hymt info` "
+            "tells), hf, llamacpp, openai, pseudo or identity.", ("--engine",),
+            default=AUTO, metavar="NAME", check=engine_name),
+    Setting("base_url", "openai engine: server URL, e.g. http://gpu1:8000/v1; "
+            "repeatable (replicas share the load); also $HYMT_BASE_URL.",
+            ("--base-url",), metavar="URL", many=True, given_as="repeat",
+            check=base_urls),
+    Setting("concurrency", f"openai engine: requests in flight (default "
+            f"{DEFAULT_CONCURRENCY}).", ("--concurrency",), int, metavar="N",
+            minimum=1),
+    Setting("request_timeout", f"openai engine: seconds per request before it is "
+            f"retried (default {DEFAULT_REQUEST_TIMEOUT_S:g}).", ("--request-timeout",),
+            int, metavar="S", minimum=1),
     Setting("out", "Output pattern with {dir} {stem} {lang} {suffix} {relpath} "
             "(default: {dir}/{stem}.{lang}{suffix}).", ("--out",), metavar="PATTERN",
             check=out_pattern),
@@ -268,7 +285,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("batch_size", "Segments per engine call; auto: the engine's default.",
             ("--batch-size",), int, metavar="N|auto", given_as="text",
             check=batch_size),
-    Setting("model", "hf engine: model id, alias or directory.", ("--model",),
+    Setting("model", "Model: alias, hub id, directory or .gguf file (openai engine: "
+            "the served model id).", ("--model",),
             metavar="MODEL"),
     Setting("device", "hf engine: auto, cpu, cuda or mps.", ("--device",),
             default="auto", metavar="DEVICE", check=device),

@@ -5,7 +5,7 @@ Each built-in is registered with its typed options (`engines.options`), so
 """
 
 from hymt_cli.engines.base import Engine, EngineBase, Request, create, engine_names, register
-from hymt_cli.engines.options import HFOptions, LlamaCppOptions, NoOptions
+from hymt_cli.engines.options import HFOptions, LlamaCppOptions, NoOptions, OpenAIOptions
 
 
 def _identity(_: NoOptions) -> Engine:
@@ -32,9 +32,16 @@ def _llamacpp(options: LlamaCppOptions) -> Engine:
     return LlamaCppEngine(options)
 
 
+def _openai(options: OpenAIOptions) -> Engine:
+    from hymt_cli.engines.remote import OpenAIEngine  # openai and httpx on first use
+
+    return OpenAIEngine(options)
+
+
 register("identity", _identity, NoOptions)
 register("pseudo", _pseudo, NoOptions)
 register("hf", _hf, HFOptions)
 register("llamacpp", _llamacpp, LlamaCppOptions)
+register("openai", _openai, OpenAIOptions)
 
 __all__ = ["Engine", "EngineBase", "Request", "create", "engine_names", "register"]

@@ -120,6 +120,27 @@ class EngineBase:
         raise NotImplementedError
 
 
+class EngineDown(RuntimeError):
+    """The engine cannot answer anything now (a server gone, a key refused): the
+    run fails its remaining documents at once instead of retrying each."""
+
+
+def engine_down(exc: BaseException) -> bool:
+    """Whether `exc` (or what it wraps) says the engine is down."""
+    return isinstance(exc, EngineDown) or isinstance(exc.__cause__, EngineDown)
+
+
+class PartialAnswers(RuntimeError):
+    """An engine failed part way through a batch: `answers` holds the answers it
+    got (None where it has none), so the pipeline can keep them (the translation
+    memory stores them and a rerun resumes); the failure is `__cause__`."""
+
+    def __init__(self, answers: list[str | None], cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.answers = answers
+        self.__cause__ = cause
+
+
 EngineFactory = Callable[..., Engine]
 RUN_OPTIONS = frozenset({"batch_size"})
 """Run-wide options: passed to engines that take them, dropped for the others."""

@@ -3,7 +3,8 @@
 `ChatEngine.translate_batch` passes blank segments through, builds each prompt
 (`prompts.build_prompt`, wrapped by the subclass's `encode`), orders prompts by
 length so similar ones share a batch, generates, and decodes the raw answers
-(the pipeline cleans them with `validate.clean_answer`). A retry
+(the pipeline cleans them with `validate.clean_answer`); when `generate` fails
+part way (`PartialAnswers`), the answers it got are passed on. A retry
 (`Request.attempt` > 0) decodes with HY-MT's sampling and a seed fixed by the
 attempt, so it can change a rejected greedy answer and is still reproducible.
 Subclasses supply `load`, `encode`, `budget`, `generate` and `decode_text`; none
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hymt_cli.engines.base import EngineBase, Request, Sampling
+from hymt_cli.engines.base import EngineBase, PartialAnswers, Request, Sampling
 from hymt_cli.engines.options import ChatOptions
 from hymt_cli.prompts import Composer, build_prompt
 
@@ -55,13 +56,23 @@ class ChatEngine(EngineBase):
         prompts = {i: self.encode(requests[i]) for i in todo}
         # Similar lengths share a batch, so little compute goes to padding.
         todo.sort(key=lambda i: len(prompts[i]), reverse=True)
+        pending = set(todo)
         for attempt in sorted({requests[i].attempt for i in todo}):
             group = [i for i in todo if requests[i].attempt == attempt]
-            outputs = self.generate([prompts[i] for i in group],
-                                    [self.budget(requests[i]) for i in group],
-                                    self.sampling_for(attempt))
+            try:
+                outputs = self.generate([prompts[i] for i in group],
+                                        [self.budget(requests[i]) for i in group],
+                                        self.sampling_for(attempt))
+            except PartialAnswers as exc:  # keep what came back, in request order
+                for i, output in zip(group, exc.answers):
+                    if output is not None:
+                        results[i] = self.decode(output, requests[i])
+                        pending.discard(i)
+                kept = [None if i in pending else r for i, r in enumerate(results)]
+                raise PartialAnswers(kept, exc.__cause__ or exc) from exc.__cause__
             for i, output in zip(group, outputs):
                 results[i] = self.decode(output, requests[i])
+                pending.discard(i)
         return results
 
     def decode(self, output: Any, request: Request) -> str:

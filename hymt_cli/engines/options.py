@@ -61,3 +61,30 @@ class LlamaCppOptions(ChatOptions):
         if self.device not in ("auto", "cpu"):
             raise UsageError(f"the llamacpp engine runs on the CPU, not {self.device!r}",
                              "drop --device, or use --engine hf")
+
+
+DEFAULT_CONCURRENCY = 64
+"""Requests in flight to inference servers: enough to fill a vLLM batch."""
+DEFAULT_REQUEST_TIMEOUT_S = 300.0
+"""Seconds one server request may take before it is retried."""
+
+
+@dataclass(frozen=True)
+class OpenAIOptions(ChatOptions):
+    """The `openai` engine: OpenAI-compatible inference servers."""
+
+    model: str | None = None  # type: ignore[assignment]
+    """The served model id (aliases expanded); None: the server's only model."""
+    base_url: tuple[str, ...] = ()
+    """One URL per replica, e.g. `http://gpu1:8000/v1`; requests go round-robin."""
+    concurrency: int = DEFAULT_CONCURRENCY
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT_S
+
+    def __post_init__(self) -> None:
+        if not self.base_url:
+            raise UsageError("the openai engine needs a server: pass --base-url "
+                             "(or set base_url in hymt.toml, or HYMT_BASE_URL)")
+        for url in self.base_url:
+            if not url.startswith(("http://", "https://")):
+                raise UsageError(f"--base-url {url!r} is not an http(s) URL",
+                                 "e.g. --base-url http://localhost:8000/v1")
