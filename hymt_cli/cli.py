@@ -240,6 +240,28 @@ def languages() -> int:
     return EXIT_OK
 
 
+@app.command()
+def info(
+    engine: cli_options.annotation("engine") = None,  # type: ignore[valid-type]
+    model: cli_options.annotation("model") = None,  # type: ignore[valid-type]
+    base_url: cli_options.annotation("base_url") = None,  # type: ignore[valid-type]
+    device: cli_options.annotation("device") = None,  # type: ignore[valid-type]
+    config: cli_options.annotation("config") = None,  # type: ignore[valid-type]
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> int:
+    """Show what `--engine auto` picks here and why, the installed extras, the
+    device, free memory and the model cache (loads no model)."""
+    from hymt_cli import cli_info
+
+    urls = settings.base_urls(base_url or ())
+    if engine is not None:
+        settings.engine_name(engine)
+    if device is not None:
+        settings.device(device)
+    cli_info.show(cli_info.facts(model, urls, device, engine, config), as_json)
+    return EXIT_OK
+
+
 class StdoutError(FailedError):
     """Standard output cannot be written: closed, a full disk, a broken pipe."""
 

@@ -53,8 +53,8 @@ def choose(model: str | None, base_urls: tuple[str, ...] = (),
     """The engine `auto` stands for, given `--model`, the server URLs and
     `--device` (None: auto)."""
     if base_urls:
-        return Choice("openai", "a server URL is set (--base-url, base_url or "
-                      "HYMT_BASE_URL)")
+        return Choice("openai", "a server URL is set by --base-url, base_url or "
+                      "HYMT_BASE_URL")
     if model and is_gguf_spec(model):
         return Choice("llamacpp", f"{model} is a GGUF model")
     if model:
@@ -63,8 +63,8 @@ def choose(model: str | None, base_urls: tuple[str, ...] = (),
     if where != "cpu":
         return Choice("hf", f"a {where} device is available")
     if installed("llama_cpp"):
-        return Choice("llamacpp", "no GPU, and llama-cpp-python is installed "
-                      "(HY-MT1.5-1.8B Q4_K_M)")
-    return Choice("hf", "no GPU and no llama-cpp-python (pip install "
-                  "'hymt-cli[llamacpp]' for a faster CPU engine)")
+        return Choice("llamacpp", "no GPU, and llama-cpp-python is installed: "
+                      "HY-MT1.5-1.8B Q4_K_M")
+    return Choice("hf", "no GPU and no llama-cpp-python; pip install "
+                  "'hymt-cli[llamacpp]' for a faster CPU engine")
 
