@@ -121,7 +121,7 @@ class EngineBase:
 
 
 EngineFactory = Callable[..., Engine]
-RUN_OPTIONS = frozenset({"batch_size"})
+RUN_OPTIONS = frozenset({"batch_size", "offline"})
 """Run-wide options: passed to engines that take them, dropped for the others."""
 _REGISTRY: dict[str, EngineFactory] = {}
 _OPTIONS: dict[str, type] = {}
