@@ -121,7 +121,8 @@ def _missing(repo_id: str, cache: Path) -> ModelNotFound:
         f"model {repo_id!r} is not a local directory and is not in the Hugging Face "
         f"cache {cache}, and downloads are off (--offline or HF_HUB_OFFLINE); "
         f"drop --offline, or on a machine with hub access run `hymt models pull "
-        f"{repo_id}` (or `hf download {repo_id}`) and copy the cache here, pass "
+        f"{repo_id}` (or `hf download {repo_id}`; older clients: `huggingface-cli "
+        f"download {repo_id}`) and copy the cache here, pass "
         "--model /path/to/model-dir, or point HF_HOME / HF_HUB_CACHE at the cache "
         "that holds it"
     )
@@ -244,23 +245,28 @@ def resolve_gguf(spec: str = DEFAULT_GGUF_MODEL, gguf_file: str | None = None,
         raise ModelNotFound(f"GGUF file {value!r} does not exist")
     repo_id = GGUF_ALIASES.get(value.lower(), value)
     cache = hub_cache_dir()
-    file = _cached_gguf(repo_id, cache, gguf_file)
+    offline = downloads.offline_mode(offline)
+    file = _cached_gguf(repo_id, cache, gguf_file, offline)
     if file is None:
-        if downloads.offline_mode(offline):
+        if offline:
             raise _missing_gguf(repo_id, cache)
         file = _fetched(repo_id, lambda: download_gguf(repo_id, cache, gguf_file))
     return ResolvedGGUF(spec, file, repo_id)
 
 
-def _cached_gguf(repo_id: str, cache: Path, choice: str | None) -> Path | None:
+def _cached_gguf(repo_id: str, cache: Path, choice: str | None, offline: bool
+                 ) -> Path | None:
     """The cached .gguf file `choice` picks (the only cached one when none is named
-    and there is no Q4_K_M), or None; no network."""
+    and there is no Q4_K_M), or None; no network. Offline, a cached repo without
+    that file is the picking error (it names the files there)."""
     snapshot = cached_snapshot(repo_id, cache)
     if snapshot is None:
         return None
     try:
         return pick_gguf_file(_gguf_files(snapshot), choice, repo_id)
     except ModelNotFound:
+        if offline:
+            raise
         return None
 
 

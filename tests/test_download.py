@@ -204,3 +204,37 @@ def test_models_lists_pulls_and_removes(hub: FakeHub) -> None:
     assert again.returncode == 2
     assert again.stderr.startswith(f"Error: '{GGUF_REPO}' is not in the Hugging Face")
     assert hymt(["models", "pull", "1.8b", "--gguf-file", "Q8_0"], hub).returncode == 2
+
+
+@pytest.mark.parametrize(("env", "flag", "offline"), [
+    ({}, False, False), ({}, True, True), ({"HF_HUB_OFFLINE": "1"}, False, True),
+    ({"HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "1"}, False, False),
+    ({"TRANSFORMERS_OFFLINE": "yes"}, False, True),
+])
+def test_offline_mode_reads_the_environment_at_call_time(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], flag: bool, offline: bool,
+) -> None:
+    from hymt_cli.downloads import offline_mode
+
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert offline_mode(flag) is offline
+
+
+def test_offline_reaches_the_engines_from_flag_and_project_file() -> None:
+    from hymt_cli import cli_config, engines, project, settings
+    from hymt_cli.engines.base import typed_options
+    from hymt_cli.engines.options import LlamaCppOptions
+
+    def engine_options(flags: dict[str, object], values: dict[str, object]) -> dict:
+        merged = settings.from_flags({"sources": ["a.md"], "targets": "de"} | flags)
+        config = cli_config.build(merged, project.ProjectConfig(values=values), {})
+        return dict(config.engine_options)
+
+    assert "offline" not in engine_options({}, {})
+    assert engine_options({"offline": True}, {})["offline"] is True
+    assert engine_options({}, {"offline": True})["offline"] is True
+    assert typed_options("llamacpp", LlamaCppOptions, {"offline": True}).offline
+    assert engines.create("pseudo", offline=True).name == "pseudo"  # run-wide: dropped
