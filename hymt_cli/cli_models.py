@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from hymt_cli import model_cache
+from hymt_cli import cli_options, model_cache
 from hymt_cli.errors import UsageError
 from hymt_cli.models import hub_cache_dir, is_gguf_spec, resolve_gguf, resolve_model
 
@@ -23,8 +23,10 @@ models_app = typer.Typer(
     invoke_without_command=True,
 )
 
-Spec = Annotated[str, typer.Argument(metavar="ALIAS_OR_REPO",
-                                     help="A model alias (see `hymt models`) or hub id.")]
+Spec = Annotated[str, typer.Argument(
+    metavar="ALIAS_OR_REPO", help="A model alias (see `hymt models`) or hub id.")]
+
+GGUFFile = cli_options.annotation("gguf_file")
 
 
 @models_app.callback(invoke_without_command=True)
@@ -64,9 +66,7 @@ def _print_table(rows: list[model_cache.ModelEntry]) -> None:
 @models_app.command()
 def pull(
     spec: Spec,
-    gguf_file: Annotated[str | None, typer.Option(
-        "--gguf-file", metavar="NAME",
-        help="GGUF repos: which .gguf file (default: the Q4_K_M one).")] = None,
+    gguf_file: GGUFFile = None,
 ) -> int:
     """Download a model now (e.g. when building a CI image); prints its path."""
     if is_gguf_spec(spec):

@@ -62,15 +62,17 @@ def download(repo_id: str, cache: Path, patterns: Sequence[str]) -> Path:
     from huggingface_hub import snapshot_download
 
     log.debug("downloading %s (%s) into %s", repo_id, ", ".join(patterns), cache)
-    with _translated_errors(repo_id), _progress_bars(repo_id):
+    title = f"downloading {repo_id} to {cache}"
+    with _translated_errors(repo_id), _progress_bars(title):
         folder = snapshot_download(repo_id, cache_dir=cache, endpoint=endpoint(),
                                    allow_patterns=list(patterns), max_workers=4)
     return Path(folder)
 
 
 @contextmanager
-def _progress_bars(repo_id: str) -> Iterator[None]:
-    """huggingface_hub's progress bars on a terminal; none when stderr is not one."""
+def _progress_bars(title: str) -> Iterator[None]:
+    """`title` and huggingface_hub's progress bars on a terminal; nothing when
+    stderr is not one."""
     from huggingface_hub.utils import (
         are_progress_bars_disabled,
         disable_progress_bars,
@@ -79,7 +81,7 @@ def _progress_bars(repo_id: str) -> Iterator[None]:
 
     show = sys.stderr is not None and sys.stderr.isatty()
     if show:
-        print(f"downloading {repo_id} (first use)", file=sys.stderr, flush=True)
+        print(title, file=sys.stderr, flush=True)
     was_disabled = are_progress_bars_disabled()
     if not show:
         disable_progress_bars()
@@ -111,7 +113,8 @@ def describe(exc: BaseException) -> str:
     )
 
     if isinstance(exc, GatedRepoError):
-        return "the repository is gated: log in with `hf auth login` and accept its terms"
+        return ("the repository is gated: log in with `hf auth login` and accept "
+                "its terms")
     if isinstance(exc, RepositoryNotFoundError):
         return "the hub has no such repository (or it is private)"
     if isinstance(exc, RemoteEntryNotFoundError):

@@ -108,7 +108,8 @@ class FakeHub:
         """Listen on a free loopback port, in a daemon thread."""
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
         return self
 
@@ -136,12 +137,13 @@ class FakeHub:
 
     def fetched(self) -> list[str]:
         """Repo paths of the files downloaded (GET), in order."""
-        return [r.path.split("/resolve/", 1)[1].split("/", 1)[1] for r in self.file_gets()]
+        return [RESOLVE.match(r.path)["path"] for r in self.file_gets()]  # type: ignore
 
 
-API_INFO = re.compile(r"^/api/models/(?P<repo>[^/]+/[^/]+)(?:/revision/(?P<rev>[^/]+))?$")
-API_TREE = re.compile(r"^/api/models/(?P<repo>[^/]+/[^/]+)/tree/(?P<rev>[^/]+)(?:/(?P<path>.*))?$")
-RESOLVE = re.compile(r"^/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<path>.+)$")
+REPO = r"(?P<repo>[^/]+/[^/]+)"
+API_INFO = re.compile(rf"^/api/models/{REPO}(?:/revision/(?P<rev>[^/]+))?$")
+API_TREE = re.compile(rf"^/api/models/{REPO}/tree/(?P<rev>[^/]+)(?:/(?P<path>.*))?$")
+RESOLVE = re.compile(rf"^/{REPO}/resolve/(?P<rev>[^/]+)/(?P<path>.+)$")
 
 
 def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
@@ -159,7 +161,8 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
 
         def route(self, method: str) -> None:
             path = unquote(urlsplit(self.path).path)
-            hub.log(Logged(method, path, {k.lower(): v for k, v in self.headers.items()}))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            hub.log(Logged(method, path, headers))
             if path == "/api/agent-harnesses":
                 return self.send_json({"standardEnvVars": [], "harnesses": {}})
             for pattern, answer in ((API_INFO, self.info), (API_TREE, self.tree),
@@ -187,7 +190,8 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                     if not prefix or name.startswith(prefix + "/")]
             self.send_json(rows)
 
-        def resolve(self, _: str, repo: Repo, match: re.Match[str], method: str) -> None:
+        def resolve(self, _: str, repo: Repo, match: re.Match[str], method: str
+                    ) -> None:
             name = match["path"]
             if name not in repo.files:
                 return self.send_error_code(404, "EntryNotFound", repo.sha)
@@ -201,7 +205,8 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(len(data) - start))
             if start:
-                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                self.send_header("Content-Range",
+                                 f"bytes {start}-{len(data) - 1}/{len(data)}")
             self.end_headers()
             if method == "GET":
                 self.send_body(name, data, start)

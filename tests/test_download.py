@@ -50,7 +50,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def hymt(args: list[str], hub: FakeHub | str, **env: str) -> subprocess.CompletedProcess[str]:
+def hymt(args: list[str], hub: FakeHub | str, **env: str
+         ) -> subprocess.CompletedProcess[str]:
     """Run `hymt ARGS` in a subprocess pointed at the hub, online unless `env` says."""
     base = {k: v for k, v in os.environ.items()
             if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
@@ -152,8 +153,8 @@ def test_hf_engine_fetches_only_the_checkpoint_files(
 ) -> None:
     checkpoint = tiny_gguf_pair[0]
     decoys = {"pytorch_model.bin": b"\0" * 64, "README.md": b"# HY-MT1.5\n",
-              "images/architecture.png": b"\x89PNG", "HY-MT1.5-1.8B-Q4_K_M.gguf": b"GGUF",
-              "optimizer.pt": b"\0"}
+              "images/architecture.png": b"\x89PNG", "optimizer.pt": b"\0",
+              "HY-MT1.5-1.8B-Q4_K_M.gguf": b"GGUF"}
     with FakeHub() as hub:
         repo = hub.add_folder("tencent/HY-MT1.5-1.8B", checkpoint, decoys)
         args = ["translate", "page.md", "--to", "de", "--engine", "hf", "--model",
