@@ -100,6 +100,19 @@ def hub_repo(spec: str) -> str:
     return GGUF_ALIASES.get(key) or ALIASES.get(key) or spec.strip()
 
 
+def _checked_repo_id(repo_id: str) -> str:
+    """`repo_id` if the hub could hold it; else `ModelNotFound`, before any look-up."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as exc:
+        raise ModelNotFound(f"{repo_id!r} is neither a local model nor a hub repo id: "
+                            f"{str(exc).splitlines()[0]}") from None
+    return repo_id
+
+
 def _looks_like_path(spec: str) -> bool:
     # A hub id is `name` or `owner/name`; anything else is meant as a directory.
     return spec.startswith((".", "/", "~")) or spec.count("/") > 1 or "\\" in spec
@@ -187,18 +200,28 @@ def resolve_model(spec: str = DEFAULT_MODEL, offline: bool = False) -> ResolvedM
     local = _local_dir(spec)
     if local is not None:
         return ResolvedModel(spec, local)
-    repo_id = expand_alias(spec)
+    repo_id = _checked_repo_id(expand_alias(spec))
     cache = hub_cache_dir()
     path = _cached_checkpoint(repo_id, cache)
     if path is None:
         if downloads.offline_mode(offline):
             raise _missing(repo_id, cache)
-        path = _fetched(repo_id, lambda: downloads.download(repo_id, cache,
-                                                            CHECKPOINT_FILES))
-        if not (path / "config.json").is_file():
-            raise ModelNotFound(f"{repo_id!r} on the hub has no config.json: not a "
-                                "transformers checkpoint")
+        path = _fetched(repo_id, lambda: download_checkpoint(repo_id, cache))
     return ResolvedModel(spec, path, repo_id)
+
+
+def download_checkpoint(repo_id: str, cache: Path) -> Path:
+    """Download what the hf engine needs of `repo_id`; the snapshot folder."""
+    path = downloads.download(repo_id, cache, CHECKPOINT_FILES)
+    if not (path / "config.json").is_file():
+        raise ModelNotFound(f"{repo_id!r} on the hub has no config.json: not a "
+                            "transformers checkpoint")
+    if not any(path.glob("*.safetensors")):
+        raise ModelNotFound(f"{repo_id!r} on the hub has no .safetensors weights "
+                            "(hymt downloads no pickled *.bin weights)",
+                            f"run `hf download {repo_id}` and pass the folder as "
+                            "--model")
+    return path
 
 
 def is_gguf_spec(spec: str) -> bool:
@@ -243,7 +266,7 @@ def resolve_gguf(spec: str = DEFAULT_GGUF_MODEL, gguf_file: str | None = None,
         return ResolvedGGUF(spec, pick_gguf_file(_gguf_files(path), gguf_file, value))
     if value.lower().endswith(".gguf") or value.startswith((".", "/", "~")):
         raise ModelNotFound(f"GGUF file {value!r} does not exist")
-    repo_id = GGUF_ALIASES.get(value.lower(), value)
+    repo_id = _checked_repo_id(GGUF_ALIASES.get(value.lower(), value))
     cache = hub_cache_dir()
     offline = downloads.offline_mode(offline)
     file = _cached_gguf(repo_id, cache, gguf_file, offline)

@@ -146,6 +146,12 @@ def test_an_unknown_repo_says_so(hub: FakeHub, workdir: Path) -> None:
     assert "'tencent/HY-MT9-GGUF'" in result.stderr
     assert "no such repository" in result.stderr
     assert hub.fetched() == []
+    hub.requests.clear()
+    result = hymt([*TRANSLATE, "--model", "not a repo!-GGUF"], hub)
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: 'not a repo!-GGUF' is neither a local "
+                                    "model nor a hub repo id: ")
+    assert hub.requests == []
 
 
 def test_hf_engine_fetches_only_the_checkpoint_files(
