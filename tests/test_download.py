@@ -113,6 +113,22 @@ def test_a_cut_download_resumes_with_a_range_request(hub: FakeHub) -> None:
     assert path.read_bytes() == hub.repos[GGUF_REPO].files[Q8]
 
 
+def test_the_cached_gguf_file_is_used_until_another_is_named(hub: FakeHub) -> None:
+    def pull(*args: str, **env: str) -> str:
+        result = hymt(["models", "pull", "1.8b-gguf", *args], hub, **env)
+        assert result.returncode == 0, result.stderr
+        return Path(result.stdout.strip()).name
+
+    assert pull("--gguf-file", "q8_0") == Q8
+    assert pull() == Q8  # the only cached file of the repo: no request
+    assert pull(HF_HUB_OFFLINE="1") == Q8
+    assert hub.fetched() == [Q8]
+    assert pull("--gguf-file", "Q4_K_M") == Q4
+    assert pull() == Q4  # two cached files: the default picks Q4_K_M
+    assert hub.fetched() == [Q8, Q4]
+    assert sorted(cached_files(GGUF_REPO)) == [Q4, Q8]
+
+
 @pytest.mark.parametrize(("flag", "env"), [([], {"HF_HUB_OFFLINE": "1"}),
                                            (["--offline"], {})],
                          ids=["HF_HUB_OFFLINE", "--offline"])
