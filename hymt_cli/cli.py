@@ -25,6 +25,7 @@ import typer
 
 from hymt_cli import __version__, cli_config, cli_options, progress, settings
 from hymt_cli.cli_memory import memory_app
+from hymt_cli.cli_models import models_app
 from hymt_cli.documents import SegmentOptions, with_dialect
 from hymt_cli.errors import EXIT_FAILED, EXIT_OK, FailedError, HymtError, UsageError
 from hymt_cli.fileio import STDIN, InputError, Source
@@ -53,6 +54,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(memory_app, name="memory")
+app.add_typer(models_app, name="models")
 
 
 

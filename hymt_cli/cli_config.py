@@ -128,6 +128,7 @@ def engine_options(
         "sampling": True if values["sampling"] else None,
         "template": None if values["template"] == "auto" else values["template"],
         "gguf_file": values["gguf_file"],
+        "offline": True if values["offline"] else None,
         "batch_size": values["batch_size"],
         "threads": extra.get("threads"),
         "max_new_tokens": extra.get("max_new_tokens"),

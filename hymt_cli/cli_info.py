@@ -70,9 +70,12 @@ def _model_state(engine: str, model: str | None, urls: tuple[str, ...]) -> dict[
         return {"name": None, "where": "needs no model"}
     spec = model or (DEFAULT_GGUF_MODEL if engine == "llamacpp" else DEFAULT_MODEL)
     try:
-        found = resolve_gguf(spec) if engine == "llamacpp" else resolve_model(spec)
+        found = (resolve_gguf(spec, offline=True) if engine == "llamacpp"
+                 else resolve_model(spec, offline=True))
     except HymtError:
-        return {"name": spec, "cached": False, "where": f"not in {hub_cache_dir()}"}
+        return {"name": spec, "cached": False,
+                "where": f"downloads on first use into {hub_cache_dir()} "
+                         "(or ahead: hymt models pull)"}
     return {"name": spec, "cached": True, "where": str(found.path)}
 
 

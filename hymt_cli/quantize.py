@@ -158,7 +158,7 @@ def _source_dir(model: str | Path) -> Path:
     try:
         return resolve_model(str(model)).path.resolve()
     except ModelNotFound as error:
-        raise QuantizeError(str(error)) from None
+        raise QuantizeError(str(error), error.hint) from None
 
 
 def _check_out(out: Path) -> Path:

@@ -299,6 +299,9 @@ SETTINGS: tuple[Setting, ...] = (
             ("--template",), default="auto", metavar="auto|official|english"),
     Setting("gguf_file", "llamacpp engine: which .gguf file of a GGUF repo or folder "
             "(default: the Q4_K_M one).", ("--gguf-file",), metavar="NAME"),
+    Setting("offline", "Never download a model: one missing from the Hugging Face "
+            "cache is an error (as with HF_HUB_OFFLINE=1).", ("--offline",), bool,
+            False, check=bool),
     Setting("skip_kinds", "Leave segments of this kind untranslated (e.g. table_cell, "
             "alt, front_matter); repeatable.", ("--skip",), metavar="KIND", many=True,
             given_as="repeat", check=frozenset),

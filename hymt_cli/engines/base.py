@@ -142,7 +142,7 @@ class PartialAnswers(RuntimeError):
 
 
 EngineFactory = Callable[..., Engine]
-RUN_OPTIONS = frozenset({"batch_size"})
+RUN_OPTIONS = frozenset({"batch_size", "offline"})
 """Run-wide options: passed to engines that take them, dropped for the others."""
 _REGISTRY: dict[str, EngineFactory] = {}
 _OPTIONS: dict[str, type] = {}

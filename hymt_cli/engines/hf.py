@@ -35,7 +35,8 @@ class HFEngine(ChatEngine):
     def __init__(self, options: HFOptions = HFOptions()) -> None:
         super().__init__(options)
         self.options: HFOptions = options
-        self.resolved = resolve_model(options.model)  # fails fast, before document work
+        # fails fast, before document work (downloads a missing model unless offline)
+        self.resolved = resolve_model(options.model, offline=options.offline)
         self.config = read_config(self.resolved.path)
         self.device_name, self.dtype_name = options.device, options.dtype
         self.compose = options.compose or self._default_composer(options.template)

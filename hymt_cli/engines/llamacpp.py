@@ -60,7 +60,8 @@ class LlamaCppEngine(ChatEngine):
                                "pip install llama-cpp-python")
         super().__init__(options)
         self.options: LlamaCppOptions = options
-        self.resolved = resolve_gguf(options.model, options.gguf_file)
+        self.resolved = resolve_gguf(options.model, options.gguf_file,
+                                     offline=options.offline)
         self.threads = options.threads or physical_cores()
         self.batch_size = options.batch_size or DEFAULT_SEQUENCES
         self.template = check_template_choice(options.template)

@@ -34,6 +34,8 @@ class ChatOptions:
     template: str = "auto"
     compose: Composer | None = None
     """Overrides the template choice (tests, plug-ins)."""
+    offline: bool = False
+    """Never download: a model missing from the cache is an error."""
 
 
 @dataclass(frozen=True)

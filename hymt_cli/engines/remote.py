@@ -106,7 +106,7 @@ class OpenAIEngine(ChatEngine):
     def local_counter(self) -> TokenCounter | None:
         """The model's own tokenizer when the model is in the local cache."""
         try:
-            return TokenCounter(resolve_model(self.model).path)
+            return TokenCounter(resolve_model(self.model, offline=True).path)
         except (ModelNotFound, OSError, ValueError):
             return None
 
