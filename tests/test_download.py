@@ -261,3 +261,18 @@ def test_offline_reaches_the_engines_from_flag_and_project_file() -> None:
     assert engine_options({}, {"offline": True})["offline"] is True
     assert typed_options("llamacpp", LlamaCppOptions, {"offline": True}).offline
     assert engines.create("pseudo", offline=True).name == "pseudo"  # run-wide: dropped
+
+
+def test_a_new_users_first_command_downloads_and_translates(
+    hub: FakeHub, workdir: Path,
+) -> None:
+    """`hymt translate page.md --to de`, nothing else: on a machine without a GPU
+    `auto` picks llamacpp, which fetches the default Q4_K_M file and translates."""
+    info = hymt(["info", "--json"], hub)
+    if json.loads(info.stdout)["engine"] != "llamacpp":
+        pytest.skip("auto picks another engine on this machine (a GPU?)")
+    result = hymt(["translate", "page.md", "--to", "de", "--threads", "1",
+                   "--max-new-tokens", "8"], hub)
+    assert result.returncode == 0, result.stderr
+    assert (workdir / "page.de.md").is_file()
+    assert hub.fetched() == [Q4]
