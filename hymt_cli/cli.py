@@ -32,6 +32,7 @@ from hymt_cli.languages import LANGUAGES
 from hymt_cli.outcome import Mode
 from hymt_cli.plan import load_document
 from hymt_cli.run import translate_inputs
+from hymt_cli.serve import options as serve_options
 from hymt_cli.settings import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,21 @@ def translate(**values: Any) -> int:
 
 
 app.command(epilog=EXIT_CODES)(cli_options.with_parameters(translate, SETTINGS))
+
+
+def serve(**values: Any) -> int:
+    """Serve translations over HTTP: JSON API, file uploads, a web page, metrics."""
+    with _logging(values["debug"]):
+        extra = {name: values[name] for name in RUN_FLAGS if name in values}
+        proj = cli_config.load_project(values["config"])
+        config = serve_options.build(values, proj, extra)
+        from hymt_cli.serve import serve as run_service  # fastapi only from here on
+
+        return run_service(config)
+
+
+app.command(epilog=EXIT_CODES)(cli_options.with_parameters(
+    serve, serve_options.SERVE_TABLE))
 
 
 def _mode(values: dict[str, Any]) -> Mode:
