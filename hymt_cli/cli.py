@@ -127,9 +127,7 @@ app.command(epilog=EXIT_CODES)(cli_options.with_parameters(translate, SETTINGS))
 def serve(**values: Any) -> int:
     """Serve translations over HTTP: JSON API, file uploads, a web page, metrics."""
     with _logging(values["debug"]):
-        extra = {name: values[name] for name in RUN_FLAGS if name in values}
-        proj = cli_config.load_project(values["config"])
-        config = serve_options.build(values, proj, extra)
+        config = serve_options.from_values(values)
         from hymt_cli.serve import serve as run_service  # fastapi only from here on
 
         return run_service(config)

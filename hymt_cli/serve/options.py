@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hymt_cli import cli_config, project, settings
@@ -100,6 +101,16 @@ class ServeConfig:
     batch_wait_ms: int = BY_NAME["batch_wait_ms"].default
     api_key: str | None = None
     """Requests must carry it (Bearer token or X-API-Key); None: open."""
+
+
+def from_values(values: dict[str, Any], cwd: Path | None = None) -> ServeConfig:
+    """The service configuration from `hymt serve`'s parameters, with the project
+    file (`--config`, else the nearest `hymt.toml` from `cwd`)."""
+    proj = cli_config.load_project(values.get("config"), cwd)
+    # translate's flags without a project key (threads, no_memory...): all of
+    # them, so an engine flag added to the table reaches `cli_config.build` too
+    extra = {s.name: values.get(s.name) for s in settings.SETTINGS if not s.project}
+    return build(values, proj, extra)
 
 
 def build(
