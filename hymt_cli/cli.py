@@ -133,7 +133,13 @@ def serve(**values: Any) -> int:
         return run_service(config)
 
 
-app.command(epilog=EXIT_CODES)(cli_options.with_parameters(
+SERVE_EXIT_CODES = (
+    "Exit codes: 0 stopped (Ctrl-C, SIGTERM); 2 usage error (bad option, engine, "
+    "project file, glossary or memory file; model not found; address in use; the "
+    "serve extra not installed). Endpoints and limits: README, Serving."
+)
+
+app.command(epilog=SERVE_EXIT_CODES)(cli_options.with_parameters(
     serve, serve_options.SERVE_TABLE))
 
 

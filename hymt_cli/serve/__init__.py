@@ -16,18 +16,25 @@ from importlib import import_module
 from hymt_cli.errors import EXIT_OK, UsageError
 from hymt_cli.serve.options import ServeConfig
 
-EXTRA_MODULES = ("fastapi", "uvicorn", "multipart")
-"""What the `serve` extra installs (python-multipart is imported as `multipart`)."""
+EXTRA_MODULES = (("fastapi",), ("uvicorn",), ("python_multipart", "multipart"))
+"""What the `serve` extra installs, by import names (python-multipart's older
+releases have only `multipart`)."""
 
 
 def require_extra() -> None:
     """`UsageError` naming the install command when the `serve` extra is missing."""
-    for name in EXTRA_MODULES:
-        try:
-            import_module(name)
-        except ImportError:
-            raise UsageError(f"hymt serve needs {name}, which is not installed: "
-                             "pip install 'hymt-cli[serve]'") from None
+    for names in EXTRA_MODULES:
+        if not any(_importable(name) for name in names):
+            raise UsageError(f"hymt serve needs {names[0]}, which is not installed: "
+                             "pip install 'hymt-cli[serve]'")
+
+
+def _importable(name: str) -> bool:
+    try:
+        import_module(name)
+    except ImportError:
+        return False
+    return True
 
 
 def serve(config: ServeConfig) -> int:

@@ -10,6 +10,7 @@ import socket
 import sys
 import threading
 from dataclasses import dataclass
+from types import FrameType
 
 import uvicorn
 
@@ -17,6 +18,18 @@ from hymt_cli.errors import UsageError
 from hymt_cli.serve.app import create_app
 from hymt_cli.serve.options import ServeConfig
 from hymt_cli.serve.service import Service
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, which after a graceful stop on SIGINT or SIGTERM does
+    not raise the signal again (uvicorn >= 0.29 does, for embedding programs):
+    `hymt serve` then closes the memory and exits 0."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        captured = getattr(self, "_captured_signals", None)
+        if isinstance(captured, list):
+            captured.clear()
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -73,7 +86,7 @@ def start(config: ServeConfig, log_level: str = "info") -> Running:
         sock.close()
         raise
     app = create_app(service)
-    server = uvicorn.Server(uvicorn.Config(app, log_level=log_level,
+    server = _Server(uvicorn.Config(app, log_level=log_level,
                                            timeout_graceful_shutdown=5))
     return Running(service, server, sock)
 
