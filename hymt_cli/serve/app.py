@@ -1,8 +1,8 @@
 """The HTTP routes of `hymt serve` (FastAPI), around a `Service`.
 
-Translation runs on a thread pool sized to the queue (`--queue-size`): each
-request's pipeline blocks on the shared batcher while the event loop serves
-others. Every error is JSON `{"error": ..., "hint": ...}`, never part of a
+Translation runs on the service's thread pool, one thread per admitted request
+(`--queue-size`): each request's pipeline blocks on the shared batcher while the
+event loop serves others. Every error is JSON `{"error": ..., "hint": ...}`, never part of a
 translation.
 """
 
@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
@@ -70,10 +69,6 @@ def create_app(service: Service) -> Callable[..., Any]:
         "Document translation with Tencent's HY-MT1.5 models: JSON in HY-MT's "
         "service format, whole Markdown/HTML/text documents, file uploads. "
         "Segments of concurrent requests share the engine's batches."))
-    pool = ThreadPoolExecutor(service.config.queue_size,
-                              thread_name_prefix="hymt-request")
-    app.router.on_shutdown.append(lambda: pool.shutdown(wait=False))
-
     def authorized(bearer: Annotated[HTTPAuthorizationCredentials | None,
                                      Depends(_bearer)] = None,
                    key: Annotated[str | None, Depends(_header)] = None) -> None:
@@ -91,7 +86,7 @@ def create_app(service: Service) -> Callable[..., Any]:
                 service.release()
 
         try:
-            future = asyncio.get_running_loop().run_in_executor(pool, run)
+            future = asyncio.get_running_loop().run_in_executor(service.pool, run)
         except BaseException:
             service.release()
             raise

@@ -54,6 +54,7 @@ class Batcher:
         self._calls: deque[_Call] = deque()
         self._ready = threading.Condition()
         self._count_lock = threading.Lock()
+        self._size_lock = threading.Lock()
         self._stopping = False
         self.state = "loading"
         """`loading`, `ready` or `failed` (see `error`)."""
@@ -76,10 +77,12 @@ class Batcher:
 
     @property
     def batch_size(self) -> int:
-        """Segments per engine call: as configured, else the engine's own."""
-        if self._size is None:
-            self._size = max(1, self.engine.batch_size or DEFAULT_BATCH_SIZE)
-        return self._size
+        """Segments per engine call: as configured, else the engine's own (asked
+        once: sizing may import torch, and requests may ask while it loads)."""
+        with self._size_lock:
+            if self._size is None:
+                self._size = max(1, self.engine.batch_size or DEFAULT_BATCH_SIZE)
+            return self._size
 
     def count_tokens(self, text: str) -> int:
         """The engine's token count, one caller at a time."""

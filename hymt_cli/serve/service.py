@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import PurePath
@@ -96,6 +97,9 @@ class Service:
         self.settings = replace(base, memory=memory)  # type: ignore[arg-type]
         self._in_flight = 0
         self._lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(config.queue_size,
+                                       thread_name_prefix="hymt-request")
+        """Where requests run their pipelines: one thread per admitted request."""
         metrics.pending.read = batcher.pending
 
     @classmethod
@@ -113,8 +117,10 @@ class Service:
         return cls(config, batcher, base, memory, metrics)
 
     def close(self) -> None:
-        """Stop the batcher and close the memory."""
+        """Stop the batcher (requests still waiting fail), then the request
+        threads, and close the memory."""
         self.batcher.stop()
+        self.pool.shutdown(wait=True, cancel_futures=True)
         if self.memory is not None:
             self.memory.close()
 
