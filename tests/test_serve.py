@@ -14,6 +14,7 @@ import pytest
 from hymt_cli.cli import run
 from hymt_cli.engines.pseudo import pseudo_translate
 from tests.serve_support import (  # noqa: F401 - fixtures
+    Recorder,
     httpx,
     parse_metrics,
     pseudo_paragraphs,
@@ -310,6 +311,42 @@ def test_engine_errors_are_json_and_never_translations(serve, recorder) -> None:
         "error": "internal error: RuntimeError: the model exploded", "hint": ""}
 
 
+def test_an_engine_error_reaches_every_request_of_its_batch(serve, recorder) -> None:
+    recorder.fail = "out of memory"
+    client = serve("--engine", "recorder", "--no-memory", "--batch-size", "2",
+                   "--batch-wait-ms", "20000")
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda t: client.post("/translate", json={
+            "target_lang": "de", "text": t}), ["One.", "Two."]))
+    assert len(recorder.batches) == 1 and len(recorder.batches[0]) == 2
+    for answer in answers:
+        assert answer.status_code == 500
+        assert answer.json()["error"] == "internal error: RuntimeError: out of memory"
+
+
+class Unloadable(Recorder):
+    """An engine whose model cannot be loaded."""
+
+    def load(self) -> None:
+        raise OSError("weights are corrupt")
+
+
+def test_an_engine_that_fails_to_load_is_reported(serve) -> None:
+    from hymt_cli import engines
+
+    engines.register("unloadable", Unloadable)
+    client = serve("--engine", "unloadable", "--no-memory")
+    _wait_for(lambda: client.get("/healthz").json()["status"] != "loading")
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json()["status"] == "failed" and not health.json()["loaded"]
+    assert health.json()["error"] == "OSError: weights are corrupt"
+    answer = client.post("/translate", json={"target_lang": "de", "text": "Hi."})
+    assert answer.status_code == 503
+    assert answer.json()["error"] == (
+        "the engine failed to load: OSError: weights are corrupt")
+
+
 def test_api_key(serve, monkeypatch: pytest.MonkeyPatch) -> None:
     client = serve("--engine", "pseudo", "--no-memory")
     assert client.get("/healthz").json()["api_key_required"] is False
@@ -364,8 +401,9 @@ def test_concurrent_requests_share_one_engine_call(serve, recorder) -> None:
     assert all(a.json()["report"]["engine_calls"] == 1 for a in answers)
 
 
-def test_32_concurrent_clients_each_get_their_own_answer(serve) -> None:
-    client = serve("--engine", "pseudo", "--no-memory", "--batch-wait-ms", "50")
+def test_32_concurrent_clients_each_get_their_own_answer(serve, tmp_path) -> None:
+    client = serve("--engine", "pseudo", "--memory", str(tmp_path / "m.sqlite"),
+                   "--batch-wait-ms", "50")
 
     def ask(n: int) -> tuple[str, str, int]:
         text = "\n\n".join(f"Client {n} paragraph {p} says {'hello ' * (n % 5)}."
@@ -385,6 +423,13 @@ def test_32_concurrent_clients_each_get_their_own_answer(serve) -> None:
     batch_count = metrics["hymt_batch_size_count"][()]
     assert calls == batch_count and calls < 32 * 3  # some segments were merged
     assert metrics["hymt_segments_total"][()] == 96
+    # again, all at once: the shared memory answers every segment
+    with ThreadPoolExecutor(32) as pool:
+        again = list(pool.map(ask, range(32)))
+    assert [got for got, _, _ in again] == [got for got, _, _ in results]
+    metrics = parse_metrics(client.get("/metrics").text)
+    assert metrics["hymt_engine_calls_total"][()] == calls
+    assert metrics["hymt_segments_from_memory_total"][()] == 96
 
 
 def test_metrics_exposition_format(serve) -> None:
