@@ -63,3 +63,21 @@ def test_concurrent_clients_share_batches_of_the_hf_engine(
     assert again["report"]["from_memory"] == 1 and again["report"]["engine_calls"] == 0
     assert parse_metrics(client.get("/metrics").text)[
         "hymt_engine_calls_total"][()] == calls
+
+
+def test_a_served_document_is_what_hymt_translate_writes(
+        serve, tiny_model: Path, tmp_path: Path) -> None:
+    from hymt_cli.cli import run
+
+    model = ["--engine", "hf", "--model", str(tiny_model), "--device", "cpu",
+             "--max-new-tokens", "12", "--batch-size", "4", "--no-memory"]
+    source = tmp_path / "page.md"
+    source.write_text("# Hello world\n\nThe quick brown fox.\n\n- Der Hund.\n",
+                      encoding="utf-8")
+    assert run(["translate", str(source), "--to", "de", "--dialect", "commonmark",
+                "--quiet", *model]) == 0
+    client = serve(*model, timeout=300)
+    response = client.post("/translate/file", data={"target_lang": "de"},
+                           files={"file": ("page.md", source.read_bytes())})
+    assert response.status_code == 200, response.text
+    assert response.content == (tmp_path / "page.de.md").read_bytes()
