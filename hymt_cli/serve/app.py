@@ -75,24 +75,19 @@ def create_app(service: Service) -> Callable[..., Any]:
         check_key(service.config.api_key, bearer.credentials if bearer else None, key)
 
     async def in_pool(work: Callable[[float], T]) -> T:
-        """Run `work(deadline)` on the pool, admitted to the bounded queue."""
+        """Run `work(deadline)` on the service's threads, admitted to the bounded
+        queue; the admission ends when the thread does (or never starts)."""
         service.admit()
         deadline = service.deadline()
-
-        def run() -> T:
-            try:
-                return work(deadline)
-            finally:
-                service.release()
-
         try:
-            future = asyncio.get_running_loop().run_in_executor(service.pool, run)
+            done = service.pool.submit(work, deadline)
         except BaseException:
             service.release()
             raise
+        done.add_done_callback(lambda _: service.release())
         timeout = service.config.request_timeout + GRACE_S
         try:
-            return await asyncio.wait_for(future, timeout)
+            return await asyncio.wait_for(asyncio.wrap_future(done), timeout)
         except asyncio.TimeoutError:
             raise ServiceError(504, "the translation took longer than "
                                f"{service.config.request_timeout:g} s") from None
