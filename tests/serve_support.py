@@ -32,7 +32,8 @@ __all__ = ["httpx", "Recorder", "serve_config", "pseudo_paragraphs", "parse_metr
 
 def serve_config(*args: str, cwd: Path | None = None) -> options.ServeConfig:
     """The `ServeConfig` that `hymt serve ARGS --port 0` builds."""
-    command = typer.main.get_command(cli.app).commands["serve"]  # type: ignore[attr-defined]
+    group: Any = typer.main.get_command(cli.app)
+    command = group.commands["serve"]
     context = command.make_context("serve", [*args, "--port", "0"])
     return options.from_values(dict(context.params), cwd)
 

@@ -15,7 +15,6 @@ from hymt_cli.cli import run
 from hymt_cli.engines.pseudo import pseudo_translate
 from tests.serve_support import (  # noqa: F401 - fixtures
     Recorder,
-    httpx,
     parse_metrics,
     pseudo_paragraphs,
     recorder,

@@ -2,8 +2,8 @@
 
 Translation runs on the service's thread pool, one thread per admitted request
 (`--queue-size`): each request's pipeline blocks on the shared batcher while the
-event loop serves others. Every error is JSON `{"error": ..., "hint": ...}`, never part of a
-translation.
+event loop serves others. Every error is JSON `{"error": ..., "hint": ...}`,
+never part of a translation.
 """
 
 from __future__ import annotations
@@ -111,7 +111,8 @@ def _add_info_routes(app: FastAPI, service: Service, authorized: Any) -> None:
     def healthz() -> JSONResponse:
         """Whether the engine is loaded; 503 while it loads or after it failed."""
         batcher = service.batcher
-        health = Health(status=batcher.state, engine=batcher.engine.name,  # type: ignore[arg-type]
+        health = Health(status=batcher.state,  # type: ignore[arg-type]
+                        engine=batcher.engine.name,
                         loaded=batcher.state == "ready", error=batcher.error,
                         in_flight=service.in_flight,
                         pending_segments=batcher.pending(),
@@ -259,7 +260,8 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def bug(_: Request, exc: Exception) -> JSONResponse:
         log.error("request failed", exc_info=exc)
-        return _error(500, f"internal error: {type(exc).__name__}: {exc}".splitlines()[0])
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        return _error(500, message.splitlines()[0])
 
 
 def _error(status: int, message: str, hint: str = "",
