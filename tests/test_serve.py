@@ -186,6 +186,7 @@ def test_file_upload_matches_the_cli_byte_for_byte(serve, tmp_path: Path) -> Non
     assert response.headers["content-type"] == "text/markdown; charset=utf-8"
     report = json.loads(response.headers["x-hymt-report"])
     assert report["segments"] == report["translated"] > 10
+    assert report["glossary_misses"] == report["gate_failures"] == 0
 
 
 def test_file_upload_keeps_its_encoding_and_bom(serve) -> None:

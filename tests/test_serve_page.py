@@ -64,6 +64,7 @@ def test_page_translates_pasted_text_with_glossary_and_context(
     assert page.inner_text("#error") == ""
     counters = page.inner_text("#counters")
     assert "segments\t2" in counters and "translated\t2" in counters
+    assert "glossary misses\t1" in counters
     assert "glossary miss s2: release -> Veröffentlichung" in page.inner_text("#problems")
     assert page.inner_text("#glossary-info") == "1 term(s) for de"
 
@@ -91,7 +92,8 @@ def test_page_translates_an_uploaded_document(serve, page, tmp_path: Path) -> No
         "format": "markdown"}).json()["translation"]
     assert page.input_value("#result") == expected
     assert expected.startswith(f"# {pseudo_translate('Title')}\n\n")
-    assert "segments\t2" in page.inner_text("#counters")
+    counters = page.inner_text("#counters")
+    assert "segments\t2" in counters and "glossary misses\t0" in counters
     with page.expect_download() as download:
         page.click("#download")
     assert download.value.suggested_filename == "guide.fr.md"

@@ -168,7 +168,8 @@ def _add_translate_routes(app: FastAPI, service: Service, authorized: Any,
     ) -> Response:
         """Translate an uploaded document; the answer is the translated file, in
         the upload's encoding, named like `guide.de.md`; its counters are in the
-        `X-Hymt-Report` header (JSON)."""
+        `X-Hymt-Report` header (a JSON object of numbers: glossary misses and gate
+        failures counted)."""
         name = file.filename or "document.txt"
         terms = _terms(glossary) | await _uploaded_terms(glossary_file, target_lang,
                                                            source_lang)
@@ -180,7 +181,9 @@ def _add_translate_routes(app: FastAPI, service: Service, authorized: Any,
         translated, output, encoding = await in_pool(
             lambda d: service.translate_file(name, data, request, d))
         counters = Counters.of(translated.report, translated.engine_calls)
-        report = counters.model_dump(exclude={"problems"})
+        # numbers only: a header must stay small (lists become their lengths)
+        report = {key: len(value) if isinstance(value, list) else value
+                  for key, value in counters.model_dump(exclude={"problems"}).items()}
         return Response(output, media_type=f"{MEDIA_TYPES[translated.format]}; "
                         f"charset={encoding}", headers={
                             "Content-Disposition": _attachment(

@@ -87,7 +87,7 @@ def start(config: ServeConfig, log_level: str = "info") -> Running:
         raise
     app = create_app(service)
     server = _Server(uvicorn.Config(app, log_level=log_level,
-                                           timeout_graceful_shutdown=5))
+                                           timeout_graceful_shutdown=10))
     return Running(service, server, sock)
 
 
