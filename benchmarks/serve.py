@@ -142,6 +142,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", default="1,4,16")
     parser.add_argument("--clients", default="1,8,32")
     parser.add_argument("--segments", type=int, default=32)
+    parser.add_argument("--requests-per-level", type=int, default=64,
+                        help="requests sent at each client count")
     parser.add_argument("--new", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--llama-server", default=shutil.which("llama-server"),
@@ -170,8 +172,91 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve_part(args: argparse.Namespace, gguf: Path) -> list[dict]:
-    """Filled in by the `hymt serve` half (see below)."""
-    return []
+    """Rows: per engine and client count, requests/s, latency, tokens/s."""
+    rows = []
+    engines = {"pseudo": ["--engine", "pseudo"],
+               f"llamacpp {gguf.stem}": ["--engine", "llamacpp", "--model", str(gguf),
+                                         "--threads", str(args.threads),
+                                         "--max-new-tokens", str(args.new)]}
+    for label, engine in engines.items():
+        port = free_port()
+        log = args.workdir / f"hymt-serve-{label.split()[0]}.log"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hymt_cli", "serve", "--port", str(port),
+             "--no-memory", "--protect", REQUEST_ID, *engine],
+            stdout=log.open("wb"), stderr=subprocess.STDOUT,
+            env=os.environ | {"PYTHONPATH": str(ROOT)})
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_for(f"{url}/healthz", process, log)
+            post(url, 0, "Warm up the engine (0).")
+            for clients in args.clients:
+                rows.append({"engine": label, "clients": clients}
+                            | load(url, clients, args.requests_per_level))
+                print(rows[-1], flush=True)
+        finally:
+            process.terminate()
+            process.wait(60)
+    return rows
+
+
+REQUEST_ID = r"REQ-[0-9]+"
+"""Each request carries its own id, protected, so it must come back in that
+request's answer and no other: random weights cannot hide a mixed-up answer."""
+
+
+def post(url: str, number: int, text: str) -> tuple[float, str, dict]:
+    """(seconds, translation, report) of one /translate request."""
+    import json
+    import urllib.request
+
+    body = json.dumps({"text": text, "target_lang": "de"}).encode()
+    request = urllib.request.Request(f"{url}/translate", body,
+                                     {"Content-Type": "application/json"})
+    start = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=600) as answer:
+        data = json.loads(answer.read())
+    return time.perf_counter() - start, data["translation"], data["report"]
+
+
+def tokens_generated(url: str) -> float:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/metrics", timeout=30) as answer:
+        for line in answer.read().decode().splitlines():
+            if line.startswith("hymt_tokens_generated_total"):
+                return float(line.split()[-1])
+    return 0.0
+
+
+def load(url: str, clients: int, total: int) -> dict:
+    """`clients` threads sending `total` requests in all; every answer checked."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = sentences(total, words=24)
+    ids = [f"REQ-{1000 + n}" for n in range(total)]
+    jobs = [(n, f"Request {ids[n]}: {texts[n]}") for n in range(total)]
+
+    def client(mine: list[tuple[int, str]]) -> list[tuple[float, bool]]:
+        results = []
+        for number, text in mine:
+            seconds, answer, _ = post(url, number, text)
+            own = ids[number] in answer
+            others = [i for i in ids if i != ids[number] and i in answer]
+            results.append((seconds, own and not others))
+        return results
+
+    before = tokens_generated(url)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        done = list(pool.map(client, [jobs[c::clients] for c in range(clients)]))
+    wall = time.perf_counter() - start
+    tokens = tokens_generated(url) - before
+    latencies = sorted(s for results in done for s, _ in results)
+    wrong = sum(not ok for results in done for _, ok in results)
+    p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
+    return {"requests": total, "rps": total / wall, "p50": median(latencies),
+            "p99": p99, "tps": tokens / wall, "wrong": wrong}
 
 
 def write_results(args: argparse.Namespace, gguf: Path, engine_rows: list[dict],
@@ -206,7 +291,24 @@ def write_results(args: argparse.Namespace, gguf: Path, engine_rows: list[dict],
 
 
 def serve_table(rows: list[dict]) -> list[str]:
-    return []
+    """The `hymt serve` table, with the batching gain per engine."""
+    lines = ["", "## `hymt serve`: concurrent clients, each checking its own answers", "",
+             "Each request is one sentence carrying its own `REQ-n` id, protected "
+             "(`--protect`), so an answer holding another request's id, or missing "
+             "its own, counts as wrong. No memory (`--no-memory`).", "",
+             "| engine | clients | requests | requests/s | p50 s | p99 s | tokens/s "
+             "| wrong answers |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        lines.append(f"| {row['engine']} | {row['clients']} | {row['requests']} | "
+                     f"{row['rps']:.2f} | {row['p50']:.2f} | {row['p99']:.2f} | "
+                     f"{row['tps']:.1f} | {row['wrong']} |")
+    for engine in dict.fromkeys(r["engine"] for r in rows):
+        mine = [r for r in rows if r["engine"] == engine and r["tps"] > 0]
+        if len(mine) > 1:
+            gain = mine[-1]["tps"] / mine[0]["tps"]
+            lines.append(f"\nBatching gain, {engine}: {gain:.2f}x the tokens/s of "
+                         f"{mine[0]['clients']} client at {mine[-1]['clients']} clients.")
+    return lines
 
 
 def median(values: list[float]) -> float:

@@ -18,6 +18,9 @@ One direction of flow, each stage in its own modules:
   result's `structure` against the source's before anything is written;
 - write: `run` writes atomically (`fileio`), records outputs, reports `outcome`s
   to `progress`; `prune` deletes outputs whose source is gone.
+
+`serve/` (`hymt serve`) runs the same pipeline behind HTTP, one request per
+document, the segments of concurrent requests sharing the engine's batches.
 """
 
 __version__ = "0.1.0"

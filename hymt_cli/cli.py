@@ -33,6 +33,7 @@ from hymt_cli.languages import LANGUAGES
 from hymt_cli.outcome import Mode
 from hymt_cli.plan import load_document
 from hymt_cli.run import translate_inputs
+from hymt_cli.serve import options as serve_options
 from hymt_cli.settings import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,25 @@ def translate(**values: Any) -> int:
 
 
 app.command(epilog=EXIT_CODES)(cli_options.with_parameters(translate, SETTINGS))
+
+
+def serve(**values: Any) -> int:
+    """Serve translations over HTTP: JSON API, file uploads, a web page, metrics."""
+    with _logging(values["debug"]):
+        config = serve_options.from_values(values)
+        from hymt_cli.serve import serve as run_service  # fastapi only from here on
+
+        return run_service(config)
+
+
+SERVE_EXIT_CODES = (
+    "Exit codes: 0 stopped (Ctrl-C, SIGTERM); 2 usage error (bad option, engine, "
+    "project file, glossary or memory file; model not found; address in use; the "
+    "serve extra not installed). Endpoints and limits: README, Serving."
+)
+
+app.command(epilog=SERVE_EXIT_CODES)(cli_options.with_parameters(
+    serve, serve_options.SERVE_TABLE))
 
 
 def _mode(values: dict[str, Any]) -> Mode:

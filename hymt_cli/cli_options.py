@@ -38,9 +38,9 @@ def parameter_info(setting: Setting) -> Any:
                         help=setting.help_text, **extra)
 
 
-def annotation(name: str) -> Any:
-    """`Annotated[type, typer.Option(...)]` for the setting `name`."""
-    setting = BY_NAME[name]
+def annotation(name: str | Setting) -> Any:
+    """`Annotated[type, typer.Option(...)]` for a setting, or the one named `name`."""
+    setting = BY_NAME[name] if isinstance(name, str) else name
     return Annotated[value_type(setting), parameter_info(setting)]
 
 
@@ -53,7 +53,7 @@ def signature(table: Iterable[Setting]) -> inspect.Signature:
     """A command signature with one keyword parameter per setting, in table order."""
     return inspect.Signature([
         inspect.Parameter(s.name, inspect.Parameter.KEYWORD_ONLY,
-                          annotation=annotation(s.name), default=cli_default(s))
+                          annotation=annotation(s), default=cli_default(s))
         for s in table
     ], return_annotation=int)
 

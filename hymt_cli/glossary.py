@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from hymt_cli.document import TAG_RE, Segment
 from hymt_cli.errors import UsageError
@@ -116,15 +116,20 @@ def misses(answer: str, terms: Sequence[tuple[str, str]]) -> list[tuple[str, str
 
 def load(path: Path) -> Glossary:
     """Read a glossary file (.tsv, .csv or .json)."""
-    text = _read(path)
-    return Glossary(tuple(term for term, _ in _located_terms(path, text)))
+    return parse(path, _read(path))
+
+
+def parse(name: PurePath, text: str) -> Glossary:
+    """The terms of a glossary file's `text`; `name`'s suffix gives its format (.tsv,
+    .csv, .json) and messages name it (nothing is read from it: uploads too)."""
+    return Glossary(tuple(term for term, _ in _located_terms(name, text)))
 
 
 Located = tuple[Term, str]
 """A term and where it was read (`file:line`)."""
 
 
-def _located_terms(path: Path, text: str) -> list[Located]:
+def _located_terms(path: PurePath, text: str) -> list[Located]:
     suffix = path.suffix.lower()
     if suffix == ".json":
         terms = _json_terms(path, text)
@@ -175,7 +180,7 @@ _ROLES = {
 }
 
 
-def _table_terms(path: Path, text: str, delimiter: str) -> list[Located]:
+def _table_terms(path: PurePath, text: str, delimiter: str) -> list[Located]:
     rows = [(n, r) for n, r in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), 1)
             if r and not r[0].lstrip().startswith("#")]
     if not rows:
@@ -191,7 +196,7 @@ def _table_terms(path: Path, text: str, delimiter: str) -> list[Located]:
     return [(_row_term(path, n, row, columns, langs), f"{path}:{n}") for n, row in rows]
 
 
-def _warn_unused_columns(path: Path, header: list[str], columns: dict[str, int]) -> None:
+def _warn_unused_columns(path: PurePath, header: list[str], columns: dict[str, int]) -> None:
     used = set(columns.values())
     unused = [name or f"#{i + 1}" for i, name in enumerate(header) if i not in used]
     if unused:
@@ -199,7 +204,7 @@ def _warn_unused_columns(path: Path, header: list[str], columns: dict[str, int])
                     "source_lang, target_lang)", path, ", ".join(map(repr, unused)))
 
 
-def _warn_extra_cells(path: Path, rows: list[tuple[int, list[str]]],
+def _warn_extra_cells(path: PurePath, rows: list[tuple[int, list[str]]],
                       columns: dict[str, int]) -> None:
     """Warn once when data rows hold values in columns no role reads."""
     width = max(columns.values()) + 1
@@ -237,7 +242,7 @@ def _code(name: str) -> str | None:
 
 
 def _row_term(
-    path: Path, line: int, row: list[str], columns: dict[str, int], langs: Languages
+    path: PurePath, line: int, row: list[str], columns: dict[str, int], langs: Languages
 ) -> Term:
     def cell(role: str) -> str | None:
         i = columns.get(role)
@@ -253,7 +258,7 @@ def _row_term(
                 _checked_code(path, line, tgt_lang))
 
 
-def _checked_code(path: Path, line: int, code: str | None) -> str | None:
+def _checked_code(path: PurePath, line: int, code: str | None) -> str | None:
     if code is None:
         return None
     try:
@@ -262,7 +267,7 @@ def _checked_code(path: Path, line: int, code: str | None) -> str | None:
         raise GlossaryError(f"{path}:{line}: unknown language {code!r}") from None
 
 
-def _json_terms(path: Path, text: str) -> list[Term]:
+def _json_terms(path: PurePath, text: str) -> list[Term]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -289,7 +294,7 @@ def _is_object_list(data: object) -> bool:
     return isinstance(data, list) and all(isinstance(d, dict) for d in data)
 
 
-def _json_cell(path: Path, number: int, value: object) -> str:
+def _json_cell(path: PurePath, number: int, value: object) -> str:
     if value is None or isinstance(value, str):
         return value or ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -297,7 +302,7 @@ def _json_cell(path: Path, number: int, value: object) -> str:
     raise GlossaryError(f"{path}: term {number}: expected strings, not {value!r}")
 
 
-def _warn_unknown_keys(path: Path, data: list[dict], columns: dict[str, int]) -> None:
+def _warn_unknown_keys(path: PurePath, data: list[dict], columns: dict[str, int]) -> None:
     unknown = sorted({k for d in data for k in d if k not in columns})
     if unknown:
         log.warning("glossary %s: key(s) %s ignored (known: source, target, "

@@ -55,6 +55,10 @@ class Job:
     document: Document
     target: Language
     source: Language | None = None
+    context: str = ""
+    """Source text that precedes the document (a service request's `context`): it
+    seeds the sliding context window, so the first segments get it as context,
+    within `Settings.context_tokens` like any preceding text (0: none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +261,7 @@ class _Run:
     def _units(self, index: int, job: Job, translations: dict[str, str]) -> Iterator[_Unit]:
         glossary = self.settings.glossary.for_languages(job.target, job.source)
         window = _Window(self.settings.context_tokens, self.count_tokens)
+        window.push(job.context)
         for segment in job.document.segments():
             if segment.kind in TARGET_KINDS:
                 translations[segment.id] = target_value(segment, job.target)

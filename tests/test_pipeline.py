@@ -164,6 +164,18 @@ def test_no_context_when_budget_is_zero() -> None:
     assert [r.context for r in engine.batches[0]] == ["", ""]
 
 
+def test_job_context_seeds_the_window_of_the_first_segments() -> None:
+    engine = Recording(lambda r: r.text)
+    engine.count_tokens = lambda text: len(text.split())
+    job = Job("doc", _doc("four five", "six"), resolve("de"), context="one  two\nthree")
+    text, _ = translate_document(job, engine, Settings(context_tokens=4))
+    contexts = [r.context for r in engine.batches[0]]
+    assert contexts == ["one two three", "two three\nfour five"]
+    assert text == "<b>four five</b>\n<b>six</b>\n"  # the context is never rendered
+    list(translate([job], engine, Settings(context_tokens=0)))
+    assert [r.context for r in engine.batches[1]] == ["", ""]
+
+
 def test_glossary_terms_go_to_their_segments_and_misses_are_reported() -> None:
     from hymt_cli.glossary import Glossary, Term
 
