@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from hymt_cli.engines.auto import choose
 from hymt_cli import settings
 from hymt_cli.cli import run
 from hymt_cli.serve import options
@@ -67,7 +68,7 @@ def test_help_lists_the_shared_and_own_options(capsys) -> None:
 
 def test_defaults_and_project_file_match_translate(tmp_path: Path) -> None:
     config = serve_config(cwd=tmp_path)
-    assert config.run.engine == settings.default_engine(None)  # translate's default
+    assert config.run.engine == choose(None).engine  # what translate's auto picks
     assert (config.max_body_size, config.queue_size, config.batch_wait_ms) == (
         10 * 1024 * 1024, 64, 5)
     assert config.api_key is None
