@@ -5,9 +5,9 @@ Same behaviour as the local engines: HY-MT's prompts (`prompts.build_prompt`) as
 one user turn through `/v1/chat/completions` (the server applies the model's chat
 template), greedy by default (temperature 0), HY-MT's sampling on request and on
 retries, `max_tokens` from the same answer budget. Source tokens for that budget
-are counted by the server's tokenize endpoint where it has one, else by the
-model's tokenizer when it is in the local cache, else estimated (see
-`estimated_tokens`). Token counts for context and splitting never ask the server,
+are counted by the server's tokenize endpoint where it has one (vLLM, llama.cpp's
+server, llama-cpp-python's), else by the model's tokenizer when it is in the
+local cache, else estimated (see `estimated_tokens`). Token counts for context and splitting never ask the server,
 so a run's segments are the same whether or not it is reachable.
 Requests that fail are retried (`remote_client`); answers received before the
 servers go away are passed on (`PartialAnswers`) and end up in the memory.

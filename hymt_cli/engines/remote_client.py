@@ -187,24 +187,29 @@ class Replicas:
         return await self._retried("model list", once)
 
     async def tokens(self, model: str, text: str) -> list[int] | None:
-        """`text`'s token ids by the server's own tokenizer: vLLM's `/tokenize`,
-        else llama-cpp-python's `/extras/tokenize`; None when it has neither."""
+        """`text`'s token ids by the server's own tokenizer (vLLM's or llama.cpp
+        server's `/tokenize`, llama-cpp-python's `/extras/tokenize`); None when it
+        has none of them. The first that answers is used from then on."""
         root = server_root(self.base_urls[0])
-        endpoints = {"vllm": (f"{root}/tokenize", {"model": model, "prompt": text,
-                                                   "add_special_tokens": False}),
-                     "llama.cpp": (f"{root}/extras/tokenize", {"input": text})}
-        kinds = [self._tokenizer_kind] if self._tokenizer_kind else list(endpoints)
+        ways = {  # (url, body, a field only a real answer of that server has)
+            "vllm": (f"{root}/tokenize", {"model": model, "prompt": text,
+                                          "add_special_tokens": False}, "count"),
+            "llama-server": (f"{root}/tokenize", {"content": text, "add_special": False,
+                                                  "parse_special": True}, "tokens"),
+            "llama-cpp-python": (f"{root}/extras/tokenize", {"input": text}, "tokens"),
+        }
+        kinds = [self._tokenizer_kind] if self._tokenizer_kind else list(ways)
         async with self._gate():
             for kind in kinds:
-                url, body = endpoints[kind]
+                url, body, proof = ways[kind]
                 try:
                     response = await self._plain().post(url, json=body)
                 except httpx.HTTPError:
                     return None
-                ids = _json(response).get("tokens") if response.status_code == 200 else None
-                if isinstance(ids, list):
+                data = _json(response) if response.status_code == 200 else {}
+                if isinstance(data.get("tokens"), list) and proof in data:
                     self._tokenizer_kind = kind
-                    return ids
+                    return data["tokens"]
         return None
 
     async def _retried(
