@@ -20,6 +20,11 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("HF_HOME", str(home / ".cache" / "huggingface"))
+    # gptqmodel's tokenicer sets these once, at import, from the HF_HOME of
+    # whichever test imported it first: later tests would share that cache.
+    monkeypatch.setenv("HF_HUB_CACHE", str(home / ".cache" / "huggingface" / "hub"))
+    for name in ("TRANSFORMERS_CACHE", "HF_MODULES_CACHE"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     monkeypatch.delenv("HYMT_MEMORY", raising=False)
