@@ -10,7 +10,10 @@ One direction of flow, each stage in its own modules:
   once with a job per target;
 - pipeline: `pipeline` adds context, `glossary` terms and `memory` answers,
   splits long segments (`splitting`) and batches requests;
-- engines: `engines/` (one protocol; `prompts` builds HY-MT's prompts);
+- engines: `engines/` (one protocol; `prompts` builds HY-MT's prompts): `hf`,
+  `llamacpp`, `openai` (inference servers, `remote_client`), `pseudo`,
+  `identity`; `engines.auto` picks one for `--engine auto`, and `models` finds
+  (`downloads` fetches on first use) the model files;
 - validate: `validate` cleans each answer and checks its tags, `gates` its text
   (echo, length, repetition, script); what stays rejected is answered by
   `fallback` (whole segment without tags, `realign`ed, else run by run);
