@@ -327,3 +327,4 @@ def test_a_rejected_answer_is_retried_through_the_server(proxy: FaultProxy) -> N
     assert greedy["temperature"] == 0.0 and "seed" not in greedy
     assert sampled["temperature"] == 0.7 and sampled["seed"] == 1
     assert sampled["top_k"] == 20 and sampled["top_p"] == 0.6
+

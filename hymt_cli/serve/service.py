@@ -22,6 +22,7 @@ from hymt_cli import settings as settings_table
 from hymt_cli.document import Document
 from hymt_cli.documents import SegmentOptions, format_for_path, segment, with_dialect
 from hymt_cli.documents.dialects import get_dialect
+from hymt_cli.engines.base import engine_down
 from hymt_cli.errors import HymtError
 from hymt_cli.fileio import Decoded, InputError, decode
 from hymt_cli.glossary import Glossary, GlossaryError, Term, parse
@@ -166,6 +167,10 @@ class Service:
                                f"{self.config.timeout:g} s") from None
         except EngineUnavailable as exc:
             raise ServiceError(503, str(exc)) from None
+        except Exception as exc:
+            if engine_down(exc):  # an inference server gone: the client may retry
+                raise ServiceError(503, f"the engine cannot answer: {exc}") from None
+            raise
         self.refuse_strict(report)
         self.metrics.segments.inc(report.segments)
         self.metrics.from_memory.inc(report.from_memory)
