@@ -19,6 +19,7 @@ from typing import Any
 from hymt_cli import project, settings
 from hymt_cli.documents import SegmentOptions
 from hymt_cli.engines.auto import AUTO, choose
+from hymt_cli.models import DEFAULT_GGUF_FILE, DEFAULT_MODEL, FULL_GGUF_FILE
 from hymt_cli.errors import UsageError
 from hymt_cli.memory import DEFAULT_RELATIVE_PATH, ENV_VAR
 from hymt_cli.outcome import Mode
@@ -82,6 +83,8 @@ def build(
         choice = choose(values["model"], values["base_url"], values["device"])
         log.info("engine auto: %s, because %s", choice.engine, choice.reason)
         values["engine"] = choice.engine
+    values.update(quantised(values["engine"], values["quant"], values["model"],
+                            values["gguf_file"]))
     return RunConfig(
         paths=tuple(values["sources"]), targets=values["targets"],
         source=values["source"], engine=values["engine"], out=values["out"],
@@ -137,6 +140,28 @@ def engine_options(
         "request_timeout": values["request_timeout"],
     }
     return tuple((k, v) for k, v in options.items() if v is not None)
+
+
+def quantised(engine: str, quant: str, model: str | None, gguf_file: str | None
+              ) -> dict[str, Any]:
+    """The model alias (hf) or GGUF file (llamacpp) `--quant` stands for; {} for
+    `auto`, so an explicit `--model 1.8b-int4` and `--quant int4` are one setting."""
+    if quant == "auto":
+        return {}
+    if engine == "llamacpp":
+        if gguf_file:
+            raise UsageError("--quant and --gguf-file both pick the GGUF file: "
+                             "give one of them")
+        return {"gguf_file": DEFAULT_GGUF_FILE if quant == "int4" else FULL_GGUF_FILE}
+    if engine != "hf":
+        raise UsageError(f"--quant picks the weights of the hf and llamacpp engines, "
+                         f"not of {engine}")
+    base = (model or DEFAULT_MODEL).strip().lower()
+    if base.removesuffix("-int4") not in ("1.8b", "7b"):
+        raise UsageError(f"--quant applies to the model aliases 1.8b and 7b, not "
+                         f"{model!r}", "pass the checkpoint you want as --model")
+    size = base.removesuffix("-int4")
+    return {"model": f"{size}-int4" if quant == "int4" else size}
 
 
 def env_base_urls() -> tuple[str, ...]:

@@ -41,6 +41,8 @@ GGUF_ALIASES: dict[str, str] = {
 DEFAULT_GGUF_MODEL = "1.8b-gguf"
 DEFAULT_GGUF_FILE = "Q4_K_M"
 """Picked when a repo or directory holds several GGUF files and none is named."""
+FULL_GGUF_FILE = "Q8_0"
+"""The GGUF file `--quant full` picks: 8 bits, close to the bf16 weights."""
 CHECKPOINT_FILES = (
     "config.json", "generation_config.json", "tokenizer*", "special_tokens_map.json",
     "added_tokens.json", "vocab.*", "merges.txt", "*.tiktoken", "chat_template.*",

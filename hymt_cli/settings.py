@@ -139,6 +139,16 @@ def engine_name(name: str) -> str:
     return name
 
 
+QUANTS = ("auto", "int4", "full")
+
+
+def quant(name: str) -> str:
+    """`--quant`: auto, int4 or full."""
+    if name not in QUANTS:
+        raise UsageError(f"unknown --quant {name!r} (known: {', '.join(QUANTS)})")
+    return name
+
+
 def base_urls(urls: Iterable[str]) -> tuple[str, ...]:
     """`--base-url`/`base_url`: http(s) URLs, each possibly a comma-separated list."""
     found = tuple(u.strip() for item in urls for u in item.split(",") if u.strip())
@@ -299,6 +309,10 @@ SETTINGS: tuple[Setting, ...] = (
             ("--template",), default="auto", metavar="auto|official|english"),
     Setting("gguf_file", "llamacpp engine: which .gguf file of a GGUF repo or folder "
             "(default: the Q4_K_M one).", ("--gguf-file",), metavar="NAME"),
+    Setting("quant", "Weights: {default} (hf: bf16 1.8b/7b, llamacpp: Q4_K_M), "
+            "int4 (hf: the GPTQ-Int4 checkpoint, llamacpp: Q4_K_M) or full (hf: "
+            "bf16, llamacpp: Q8_0); picks the model alias or GGUF file.",
+            ("--quant",), default="auto", metavar="auto|int4|full", check=quant),
     Setting("offline", "Never download a model: one missing from the Hugging Face "
             "cache is an error (as with HF_HUB_OFFLINE=1).", ("--offline",), bool,
             False, check=bool),

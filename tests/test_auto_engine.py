@@ -102,3 +102,32 @@ def test_info_reports_an_uncached_model(capsys: pytest.CaptureFixture[str],
 def test_info_rejects_an_unknown_engine(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["info", "--engine", "nope"]) == 2
     assert "unknown engine 'nope'" in capsys.readouterr().err
+
+
+def test_quant_picks_the_alias_or_the_gguf_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auto, "accelerator", lambda: "cpu")
+    monkeypatch.setattr(auto, "installed", lambda module: module == "llama_cpp")
+    monkeypatch.delenv("HYMT_BASE_URL", raising=False)
+    assert dict(config(("quant", "int4")).engine_options) == {"gguf_file": "Q4_K_M"}
+    assert dict(config(("quant", "full")).engine_options) == {"gguf_file": "Q8_0"}
+    hf_int4 = config(("quant", "int4"), ("engine", "hf"), ("model", "7b"))
+    assert dict(hf_int4.engine_options) == {"model": "7b-int4"}
+    # the same engine options as naming the alias: the same fingerprint
+    named = config(("engine", "hf"), ("model", "7b-int4"))
+    assert named.engine_options == hf_int4.engine_options
+    monkeypatch.setattr(auto, "accelerator", lambda: "cuda")
+    assert config(("quant", "int4")).engine == "hf"
+    assert dict(config(("quant", "int4")).engine_options)["model"] == "1.8b-int4"
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    ((("quant", "int4"), ("engine", "pseudo")), "not of pseudo"),
+    ((("quant", "int4"), ("engine", "hf"), ("model", "./mine")), "aliases 1.8b and 7b"),
+    ((("quant", "full"), ("engine", "llamacpp"), ("gguf_file", "Q2_K")), "give one"),
+    ((("quant", "int8"),), "unknown --quant"),
+])
+def test_quant_refuses_what_it_cannot_pick(flags: tuple, message: str) -> None:
+    from hymt_cli.errors import UsageError
+
+    with pytest.raises(UsageError, match=message):
+        config(*flags)
