@@ -203,3 +203,32 @@ def test_a_liquid_tag_followed_by_text_is_prose_not_a_region() -> None:
     assert [s.text for s in doc.segments()] == ["Quoted. <s1></s1> tail.", "Body."]
     rendered = doc.render({s.id: pseudo_translate(s.text) for s in doc.segments()})
     assert same_structure(text, rendered, get_dialect("jekyll"))
+
+
+@pytest.mark.parametrize(("fmt", "source", "expected"), [
+    ("txt", "Call ACME-1234 or\nACME-99 today.\n",
+     "Call <s1></s1> or <s2></s2> today."),
+    ("html", '<p>Call <b>ACME-1234</b> or ACME-99 today.</p>'
+             '<img alt="Ticket ACME-7 fixed" src="x.png">',
+     "Call <s1><s2></s2></s1> or <s3></s3> today."),
+])
+def test_protect_patterns_lock_text_in_every_format(
+    fmt: str, source: str, expected: str
+) -> None:
+    """`--protect` is not Markdown's alone: plain text and HTML (text and
+    translatable attributes) lock the matches too, and keep them through a
+    translation that rewrites every other letter."""
+    from hymt_cli.engines.pseudo import PseudoEngine
+    from hymt_cli.languages import resolve
+    from hymt_cli.pipeline import Job, translate_document
+
+    options = SegmentOptions(protect=(r"ACME-\d+",))
+    doc = segment(source, fmt, options)
+    assert doc.segments()[0].text == expected
+    assert doc.render({}) == source
+    translated, _ = translate_document(Job("x", doc, resolve("de")), PseudoEngine())
+    for ticket in ("ACME-1234", "ACME-99") + (("ACME-7",) if fmt == "html" else ()):
+        assert ticket in translated
+    assert translated != source
+    if fmt == "html":
+        assert doc.segments()[1].text == "Ticket <s1></s1> fixed"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from importlib import import_module
 from pathlib import PurePath
 from types import ModuleType
@@ -33,6 +34,24 @@ class SegmentOptions:
     keep_anchors: bool = False
     """Translated headings get the explicit id their source generated, where the
     dialect has a syntax for one (`md_anchors`)."""
+
+
+@lru_cache(maxsize=64)
+def protect_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """`SegmentOptions.protect` compiled (the settings checked them already)."""
+    return tuple(re.compile(p) for p in patterns)
+
+
+def protected_matches(text: str, patterns: tuple[re.Pattern[str], ...]
+                      ) -> list[tuple[int, int]]:
+    """Non-overlapping, non-empty (start, end) spans of `patterns` in `text`."""
+    found = sorted((m.start(), m.end()) for p in patterns for m in p.finditer(text)
+                   if m.end() > m.start())
+    spans: list[tuple[int, int]] = []
+    for start, end in found:
+        if not spans or start >= spans[-1][1]:
+            spans.append((start, end))
+    return spans
 
 
 FORMATS: dict[str, str] = {

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from itertools import count
 
 from hymt_cli.document import Document, Escape, Markup, Piece, Segment, SegmentBuilder
-from hymt_cli.documents import SegmentOptions
+from hymt_cli.documents import SegmentOptions, protect_patterns
 from hymt_cli.documents.html_tables import (
     BLOCK_KINDS,
     BLOCKS,
@@ -87,7 +87,8 @@ def segment(text: str, options: SegmentOptions) -> Document:
         # HTMLParser asserts on some declarations (`<![foo[`); bs4 rejects those too.
         log.warning("HTML kept untranslated, the parser rejected it: %s", error)
         return Document((text,) if text else (), NAME)
-    return Document(_merge(_Segmenter(tokens).pieces()), NAME, structure=page_structure)
+    segmenter = _Segmenter(tokens, protect_patterns(options.protect))
+    return Document(_merge(segmenter.pieces()), NAME, structure=page_structure)
 
 
 def page_structure(text: str) -> Iterator[Event]:
@@ -174,8 +175,11 @@ def _valueless_escape(value: str) -> str:
 class _Segmenter:
     """One pass over the tokens of a document; holds the per-document state."""
 
-    def __init__(self, tokens: list[Token]) -> None:
+    def __init__(self, tokens: list[Token], protect: tuple[re.Pattern[str], ...] = ()
+                 ) -> None:
         self.tokens = tokens
+        self.protect = protect
+        """`--protect` patterns: their matches in text are locked."""
         self.out: list[Piece] = []
         self.run: list[Item] = []
         self.blocks: list[str] = []
@@ -214,7 +218,7 @@ class _Segmenter:
         if not self.run:
             return
         kind = BLOCK_KINDS.get(self.blocks[-1], "text") if self.blocks else "text"
-        self.out += run_pieces(self.run, kind, text_escape, self._new_id)
+        self.out += run_pieces(self.run, kind, text_escape, self._new_id, self.protect)
         self.run = []
 
     def _start(self, index: int) -> int:
@@ -331,7 +335,8 @@ class _Segmenter:
         value = token.raw[span.start : span.end]
         items = value_items(value, token.start + span.start)
         escape = quoted_escape(span.quote) if span.quote else unquoted_escape
-        return run_pieces(items, kind, escape, self._new_id) if items else []
+        return (run_pieces(items, kind, escape, self._new_id, self.protect) if items
+                else [])
 
     def _html_markup(self, token: Token) -> Markup:
         """The first `<html>` tag: its lang and dir become target-filled segments."""

@@ -21,6 +21,7 @@ from hymt_cli.document import (
     SegmentBuilder,
     markup_source,
 )
+from hymt_cli.documents import protected_matches
 
 WHITESPACE = " \t\n\r\f"
 """ASCII whitespace as HTML defines it (U+00A0 is not whitespace)."""
@@ -106,10 +107,12 @@ def unquoted_escape(text: str) -> str:
 
 
 def run_pieces(
-    items: list[Item], kind: str, escape: Escape, new_id: NewId
+    items: list[Item], kind: str, escape: Escape, new_id: NewId,
+    protect: tuple[re.Pattern[str], ...] = (),
 ) -> list[Piece]:
-    """Skeleton and (at most one) segment for an inline run, in source order."""
-    items = _protect(_pair(items))
+    """Skeleton and (at most one) segment for an inline run, in source order;
+    `protect`: the `--protect` patterns, whose matches are locked."""
+    items = _protect(_pair(items), protect)
     if not _has_words(items):
         return skeleton(items)
     lead, core, trail = _trim(items)
@@ -216,25 +219,27 @@ def _collapse(items: list[Item]) -> Iterator[Item]:
         yield replace(item, shown=shown)
 
 
-def _protect(items: list[Item]) -> list[Item]:
-    """Lock template syntax and tag lookalikes found in text, as atomic items."""
+def _protect(items: list[Item], protect: tuple[re.Pattern[str], ...]) -> list[Item]:
+    """Lock template syntax, tag lookalikes and `protect` matches found in text,
+    as atomic items."""
     out: list[Item] = []
     group: list[Item] = []
     for item in items:
         if item.kind == "text":
             group.append(item)
             continue
-        out += _protect_group(group)
+        out += _protect_group(group, protect)
         out.append(item)
         group = []
-    return out + _protect_group(group)
+    return out + _protect_group(group, protect)
 
 
 Span = tuple[int, int, str]
 
 
-def _protect_group(group: list[Item]) -> list[Item]:
-    spans = _spans(group)
+def _protect_group(group: list[Item], protect: tuple[re.Pattern[str], ...]
+                   ) -> list[Item]:
+    spans = _spans(group, protect)
     if not spans:
         return group
     out: list[Item] = []
@@ -263,10 +268,11 @@ def _locked(parts: list[Item], kind: str) -> Item:
     return Item("atomic", raw, parts[0].start, shown, kind)
 
 
-def _spans(group: list[Item]) -> list[Span]:
+def _spans(group: list[Item], protect: tuple[re.Pattern[str], ...]) -> list[Span]:
     """Protected spans of the group's shown text, widened to whole references."""
     shown = "".join(i.shown for i in group)
     found = [(m.start(), m.end(), "literal") for m in LOOKALIKE_RE.finditer(shown)]
+    found += [(start, end, "protected") for start, end in protected_matches(shown, protect)]
     found += [(m.start(), m.end(), "template") for m in TEMPLATE_RE.finditer(shown)]
     # `<!-->` that html.parser left as text is an (empty) comment to a browser
     found += [(m.start(), m.end(), "literal") for m in _ABRUPT_COMMENT_RE.finditer(shown)]

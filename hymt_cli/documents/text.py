@@ -5,7 +5,7 @@ translation is written back on a single line. A line that starts with a list
 marker (`-`, `*`, `+`, `•`, `1.`, `1)`) starts a segment of its own, the marker
 kept, so lists stay lists. Everything outside the segments' first and last visible
 characters (BOM, indentation, markers, trailing spaces, CR LF, blank lines) stays
-in the skeleton byte for byte.
+in the skeleton byte for byte. `--protect` matches are locked tags.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 from itertools import count
 
 from hymt_cli.document import Document, Piece, SegmentBuilder
-from hymt_cli.documents import SegmentOptions
+from hymt_cli.documents import SegmentOptions, protect_patterns, protected_matches
 
 NAME = "txt"
 SUFFIXES = (".txt", ".text")
@@ -33,10 +33,11 @@ def segment(text: str, options: SegmentOptions) -> Document:
     pieces: list[Piece] = []
     ids = count(1)
     pos = 0
+    protect = protect_patterns(options.protect)
     for match in _PARAGRAPH_RE.finditer(text):
         for start, end in _units(match.group().rstrip(), match.start()):
             body = text[start:end].rstrip()
-            builder = _paragraph(body, start)
+            builder = _paragraph(body, start, protect)
             if builder.has_words():
                 pieces += [text[pos:start], builder.build(f"s{next(ids)}")]
                 pos = start + len(body)
@@ -59,13 +60,25 @@ def _units(body: str, offset: int) -> list[tuple[int, int]]:
     return [(offset + start, offset + end) for start, end in units]
 
 
-def _paragraph(body: str, start: int) -> SegmentBuilder:
-    """A builder holding `body`, its line breaks shown as spaces."""
+def _paragraph(body: str, start: int, protect: tuple[re.Pattern[str], ...]
+               ) -> SegmentBuilder:
+    """A builder holding `body`, its line breaks shown as spaces and `--protect`
+    matches locked."""
     builder = SegmentBuilder("paragraph", start)
     pos = 0
     for brk in _BREAK_RE.finditer(body):
-        builder.text(body[pos : brk.start()])
+        _words(builder, body[pos : brk.start()], protect)
         builder.text(brk.group(), " ")
         pos = brk.end()
-    builder.text(body[pos:])
+    _words(builder, body[pos:], protect)
     return builder
+
+
+def _words(builder: SegmentBuilder, run: str, protect: tuple[re.Pattern[str], ...]
+           ) -> None:
+    pos = 0
+    for begin, end in protected_matches(run, protect):
+        builder.text(run[pos:begin])
+        builder.atomic(run[begin:end], "", kind="protected")
+        pos = end
+    builder.text(run[pos:])
