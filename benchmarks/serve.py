@@ -142,6 +142,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", default="1,4,16")
     parser.add_argument("--clients", default="1,8,32")
     parser.add_argument("--segments", type=int, default=32)
+    parser.add_argument("--serve-engines", default="pseudo,llamacpp",
+                        help="engines behind hymt serve: pseudo, llamacpp")
     parser.add_argument("--requests-per-level", type=int, default=64,
                         help="requests sent at each client count")
     parser.add_argument("--new", type=int, default=64)
@@ -153,6 +155,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     args.clients = [int(c) for c in args.clients.split(",")]
     args.parts = args.part.split(",")
+    args.serve_engines = args.serve_engines.split(",")
     return args
 
 
@@ -175,10 +178,12 @@ def serve_part(args: argparse.Namespace, gguf: Path) -> list[dict]:
     """Rows: per engine and client count, requests/s, latency, tokens/s."""
     rows = []
     engines = {"pseudo": ["--engine", "pseudo"],
-               f"llamacpp {gguf.stem}": ["--engine", "llamacpp", "--model", str(gguf),
-                                         "--threads", str(args.threads),
-                                         "--max-new-tokens", str(args.new)]}
-    for label, engine in engines.items():
+               "llamacpp": ["--engine", "llamacpp", "--model", str(gguf),
+                            "--threads", str(args.threads),
+                            "--max-new-tokens", str(args.new)]}
+    for name in args.serve_engines:
+        label, engine = (name if name == "pseudo" else f"llamacpp {gguf.stem}",
+                         engines[name])
         port = free_port()
         log = args.workdir / f"hymt-serve-{label.split()[0]}.log"
         process = subprocess.Popen(
@@ -285,9 +290,23 @@ def write_results(args: argparse.Namespace, gguf: Path, engine_rows: list[dict],
                          f" | {row['remote_tps'] / row['local_tps']:.2f} |")
     if serve_rows:
         lines += serve_table(serve_rows)
+    if not engine_rows or not serve_rows:  # keep the other part's last results
+        lines += kept_sections(engines=not engine_rows, serve=not serve_rows)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {RESULTS}")
+
+
+def kept_sections(engines: bool, serve: bool) -> list[str]:
+    """Sections of the results file to keep: a part not run this time."""
+    if not RESULTS.is_file():
+        return []
+    kept = []
+    for section in RESULTS.read_text(encoding="utf-8").split("\n## ")[1:]:
+        mine = section.startswith("`--engine openai`")
+        if (engines and mine) or (serve and not mine):
+            kept += ["", "## " + section.rstrip("\n") + "\n\n(from an earlier run)"]
+    return kept
 
 
 def serve_table(rows: list[dict]) -> list[str]:
@@ -300,7 +319,7 @@ def serve_table(rows: list[dict]) -> list[str]:
              "| wrong answers |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         lines.append(f"| {row['engine']} | {row['clients']} | {row['requests']} | "
-                     f"{row['rps']:.2f} | {row['p50']:.2f} | {row['p99']:.2f} | "
+                     f"{row['rps']:.2f} | {row['p50']:.3g} | {row['p99']:.3g} | "
                      f"{row['tps']:.1f} | {row['wrong']} |")
     for engine in dict.fromkeys(r["engine"] for r in rows):
         mine = [r for r in rows if r["engine"] == engine and r["tps"] > 0]
