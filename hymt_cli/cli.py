@@ -221,8 +221,9 @@ def segments(
     protect: Protect = None,
     debug: Debug = False,
 ) -> int:
-    """Print a document's segments as JSON lines (id, kind, text); the dialect
-    used, and why, goes to stderr."""
+    """Print a document's segments as JSON lines (id, kind, text).
+
+    The dialect used, and why, goes to stderr."""
     with _logging(debug):
         settings.format_name(format_name)
         settings.encoding(encoding)
@@ -271,8 +272,9 @@ def info(
     config: cli_options.annotation("config") = None,  # type: ignore[valid-type]
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> int:
-    """Show what `--engine auto` picks here and why, the installed extras, the
-    device, free memory and the model cache (loads no model)."""
+    """Show what --engine auto picks here and why, extras, device, memory, cache.
+
+    Loads no model; reads the project file and HYMT_BASE_URL as translate does."""
     from hymt_cli import cli_info
 
     urls = settings.base_urls(base_url or ())
