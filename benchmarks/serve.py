@@ -188,7 +188,8 @@ def serve_part(args: argparse.Namespace, gguf: Path) -> list[dict]:
         log = args.workdir / f"hymt-serve-{label.split()[0]}.log"
         process = subprocess.Popen(
             [sys.executable, "-m", "hymt_cli", "serve", "--port", str(port),
-             "--no-memory", "--protect", REQUEST_ID, *engine],
+             "--no-memory", "--protect", REQUEST_ID, "--timeout", str(SERVE_TIMEOUT_S),
+             "--queue-size", str(max(args.clients)), *engine],
             stdout=log.open("wb"), stderr=subprocess.STDOUT,
             env=os.environ | {"PYTHONPATH": str(ROOT)})
         try:
@@ -205,6 +206,9 @@ def serve_part(args: argparse.Namespace, gguf: Path) -> list[dict]:
     return rows
 
 
+SERVE_TIMEOUT_S = 3600
+"""The service's per-request limit here: 32 clients on 2 cores wait longer than
+the default 300 s (they got 504), and this measures throughput, not the limit."""
 REQUEST_ID = r"REQ-[0-9]+"
 """Each request carries its own id, protected, so it must come back in that
 request's answer and no other: random weights cannot hide a mixed-up answer."""
