@@ -3,6 +3,7 @@ under pseudo-translation and under a CJK-like translation."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -152,3 +153,16 @@ def test_cjk_translation_structure(text: str) -> None:
     doc = segment_markdown(text)
     rendered = doc.render({s.id: cjk_translate(s.text) for s in doc.segments()})
     assert same_structure(text, rendered)
+
+
+@pytest.mark.parametrize("text", [
+    "*-b**\n",  # `「*` before `-` can also close: 1 + 2 markers do not pair (rule of 3)
+    "a*_&nbsp;_\n",  # an emphasis whose content is translated away: `__` is text
+])
+def test_cjk_emphasis_found_by_hypothesis(text: str) -> None:
+    """Two cases the CJK property test found (CI, 2026-12-04): each is written
+    as the HTML element when its markers would no longer pair."""
+    doc = segment_markdown(text)
+    rendered = doc.render({s.id: cjk_translate(s.text) for s in doc.segments()})
+    assert same_structure(text, rendered)
+    assert "<em>" in rendered

@@ -75,7 +75,10 @@ def finish_emphasis(segment: Segment, parts: list[RenderedPart]) -> str:
                 break
         else:
             element = EMPHASIS_KINDS[kind]
-            texts[opener], texts[closer] = f"<{element}>", f"</{element}>"
+            # a closing run longer than the opening one holds literal markers
+            extra = texts[closer][len(texts[opener]):]
+            texts[opener] = f"<{element}>"
+            texts[closer] = f"</{element}>{extra}"
     return "".join(texts)
 
 
@@ -103,13 +106,22 @@ def _pairs(texts: list[str], opener: int, closer: int, strict: bool) -> bool:
     marker = texts[opener][0]
     before_open, after_open = _before(texts, opener), _after(texts, opener)
     before_close, after_close = _before(texts, closer), _after(texts, closer)
-    if marker in (before_open, after_close):
-        return False
+    if marker in (before_open, after_close) or not "".join(texts[opener + 1 : closer]):
+        return False  # touching runs merge; markers around nothing are text
     if not (can_open(marker, before_open, after_open)
             and can_close(marker, before_close, after_close)):
         return False
-    return not strict or not (can_close(marker, before_open, after_open)
-                              or can_open(marker, before_close, after_close))
+    both = (can_close(marker, before_open, after_open)
+            or can_open(marker, before_close, after_close))
+    if both and _rule_of_three(len(texts[opener]), len(texts[closer])):
+        return False
+    return not strict or not both
+
+
+def _rule_of_three(opening: int, closing: int) -> bool:
+    """CommonMark: when either run can both open and close, runs whose lengths add
+    up to a multiple of 3 do not pair (unless both lengths are multiples of 3)."""
+    return (opening + closing) % 3 == 0 and not (opening % 3 == 0 and closing % 3 == 0)
 
 
 def _before(texts: list[str], index: int) -> str:
